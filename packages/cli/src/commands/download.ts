@@ -1,0 +1,58 @@
+/** `ct download`: fetch a torrent from given peers, verify it, optionally keep seeding. */
+import { parse, parseSeconds, requireOption } from '../args.js';
+import { loadTorrentFile, splitList } from '../load-torrent.js';
+import { ProgressReporter, chooseMode } from '../progress.js';
+import { onShutdown, openSession, reportEvents, summary, waitForDone } from '../swarm.js';
+
+export const downloadHelp = `ct download --metainfo FILE --seeds HOST:PORT[,HOST:PORT...] [options]
+
+  --metainfo FILE       the .torrent file
+  --seeds LIST          peers to fetch from (retried with back-off until the download ends)
+  --download-dir DIR    where files go (default: current directory)
+  --listen HOST:PORT    accept peers here (default 0.0.0.0:0, any free port)
+  --seed                keep seeding after the download completes (until Ctrl-C)
+  --timeout SECONDS     give up when no peer is reachable for this long (default 60)
+  --json                one JSON object per second instead of a progress bar
+  --quiet               print only the summary`;
+
+export async function download(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    metainfo: { type: 'string' },
+    seeds: { type: 'string' },
+    'download-dir': { type: 'string' },
+    listen: { type: 'string' },
+    seed: { type: 'boolean' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    quiet: { type: 'boolean' },
+  });
+  const meta = await loadTorrentFile(requireOption(values.metainfo, 'metainfo'));
+  const peers = splitList(requireOption(values.seeds, 'seeds'));
+  const timeout = parseSeconds(values.timeout, 'timeout', 60);
+  const session = await openSession(values.listen);
+  onShutdown(() => session.close(), (sig) => (sig === 'SIGINT' ? 130 : 143));
+  const started = Date.now();
+  const torrent = await session.addTorrent(meta, { downloadDir: values['download-dir'] ?? '.', peers });
+  const reporter = new ProgressReporter(torrent, chooseMode(!!values.json, !!values.quiet));
+  reportEvents(torrent, reporter);
+  const listen = session.listenAddress;
+  reporter.event('started', `downloading ${meta.name} (${meta.infoHashHex}) listening on ${listen?.host}:${listen?.port}`,
+    { name: meta.name, infoHash: meta.infoHashHex, port: listen?.port, alreadyHave: torrent.stats().piecesHave });
+  reporter.start();
+  try {
+    await waitForDone(torrent, timeout);
+  } finally {
+    reporter.stop();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const s = torrent.stats();
+  if (values.json) process.stdout.write(JSON.stringify({ type: 'done', ...s, seconds }) + '\n');
+  else process.stdout.write(summary(torrent, seconds) + '\n');
+  if (values.seed) {
+    reporter.event('seeding', `seeding ${meta.name}; Ctrl-C to stop`);
+    reporter.start();
+    return new Promise<number>(() => undefined); // runs until a signal
+  }
+  await session.close();
+  return 0;
+}

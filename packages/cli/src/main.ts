@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The `ct` command. Dispatches to one module per subcommand and turns every error into a single
+ * line on stderr with a non-zero exit: 2 for usage errors, 1 for everything else.
+ */
+import { CtError } from '@ct/engine';
+import { create, createHelp } from './commands/create.js';
+import { demo, demoHelp } from './commands/demo.js';
+import { download, downloadHelp } from './commands/download.js';
+import { info, infoHelp } from './commands/info.js';
+import { seed, seedHelp } from './commands/seed.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  download: { run: download, help: downloadHelp },
+  seed: { run: seed, help: seedHelp },
+  create: { run: create, help: createHelp },
+  info: { run: info, help: infoHelp },
+  demo: { run: demo, help: demoHelp },
+};
+
+const USAGE = `ct — a BitTorrent engine you can embed, and this command to drive it
+
+usage: ct <command> [options]     (ct <command> --help for details)
+
+  download   fetch a torrent from peers, verify it, optionally keep seeding
+  seed       check existing data and serve it
+  create     make a .torrent from a file or folder
+  info       show what a .torrent holds
+  demo       seed and download generated content over loopback, then clean up`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) throw new CtError('EUSAGE', `unknown command "${name}" (try ct --help)`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.help + '\n');
+    return 0;
+  }
+  return cmd.run(rest);
+}
+
+function fail(err: unknown): never {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`ct: ${message.split('\n')[0]}\n`);
+  if (process.env.CT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(err instanceof CtError && err.code === 'EUSAGE' ? 2 : 1);
+}
+
+process.on('unhandledRejection', fail);
+main(process.argv.slice(2)).then((code) => process.exit(code), fail);

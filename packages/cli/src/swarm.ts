@@ -1,0 +1,62 @@
+/**
+ * What `download`, `seed` and `demo` share: opening a session, reporting a torrent's events,
+ * waiting for completion with a "no peer reachable" deadline, and clean shutdown on signals.
+ */
+import { CtError, Session, parseHostPort, type Torrent } from '@ct/engine';
+import { formatBytes, formatRate } from './format.js';
+import type { ProgressReporter } from './progress.js';
+
+export async function openSession(listen: string | undefined): Promise<Session> {
+  const addr = listen ? parseHostPort(listen) : { host: '0.0.0.0', port: 0 };
+  return Session.create({ listen: addr });
+}
+
+/** Prints bans, hash failures and connection events as they happen. */
+export function reportEvents(torrent: Torrent, reporter: ProgressReporter): void {
+  torrent.on('peer-banned', (peer, reason) => reporter.event('peer-banned', `banned ${peer}: ${reason}`, { peer, reason }));
+  torrent.on('hash-failed', (piece, peers) => reporter.event('hash-failed', `piece ${piece} failed its hash check (from ${peers.join(', ') || '?'})`, { piece, peers }));
+  torrent.on('peer-connected', (peer) => reporter.event('peer-connected', `connected to ${peer}`, { peer }));
+}
+
+/**
+ * Resolves when every wanted piece is verified. Rejects on a fatal torrent error, or with
+ * ENO_PEERS when no peer completed a handshake within `peerTimeoutSec`.
+ */
+export function waitForDone(torrent: Torrent, peerTimeoutSec: number): Promise<void> {
+  if (torrent.isDone) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (!torrent.hasConnectedPeer) finish(new CtError('ENO_PEERS', `no peer reachable within ${peerTimeoutSec} s`));
+    }, peerTimeoutSec * 1000);
+    const onDone = () => finish();
+    const onError = (err: CtError) => finish(err);
+    const finish = (err?: CtError) => {
+      clearTimeout(timer);
+      torrent.off('done', onDone);
+      torrent.off('error', onError);
+      if (err) reject(err);
+      else resolve();
+    };
+    torrent.on('done', onDone);
+    torrent.on('error', onError);
+  });
+}
+
+export function summary(torrent: Torrent, seconds: number): string {
+  const s = torrent.stats();
+  const rate = seconds > 0 ? s.downloaded / seconds : 0;
+  return `done: ${torrent.metainfo.name} ${formatBytes(s.totalBytes)} verified; downloaded ${formatBytes(s.downloaded)} in ${seconds.toFixed(1)} s ` +
+    `(${formatRate(rate)}); hash failures ${s.hashFailures}, banned peers ${s.bannedPeers}`;
+}
+
+/** Runs `cleanup` once on SIGINT/SIGTERM, then exits with `code`. */
+export function onShutdown(cleanup: () => Promise<void>, code: (signal: NodeJS.Signals) => number): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    cleanup().finally(() => process.exit(code(signal)));
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}

@@ -1,0 +1,18 @@
+/**
+ * @ct/engine public API. Start with `Session.create()`, parse a .torrent with `parseMetainfo`,
+ * then `session.addTorrent(meta, { downloadDir, peers })`.
+ */
+export * from './errors.js';
+export { parseMetainfo, pieceHash, pieceSize, type Metainfo, type TorrentFileEntry } from './metainfo/metainfo.js';
+export { createTorrent, type CreateTorrentOptions } from './metainfo/create.js';
+export { checkBencode, decodeStrict, encode as bencodeEncode } from './metainfo/bencode.js';
+export { sanitizeComponent, sanitizePath, dedupePaths } from './metainfo/sanitize.js';
+export { FileLayout, type Segment, type LayoutFile } from './layout/file-layout.js';
+export { PiecePicker, BLOCK_SIZE, DEFAULT_PRIORITY, type BlockRequest, type PickerPeer } from './picker/piece-picker.js';
+export { Bitfield } from './util/bitfield.js';
+export { parseHostPort, formatHostPort, type HostPort } from './util/address.js';
+export { Session, type SessionOptions, type AddTorrentOptions, type SessionEvents } from './session/session.js';
+export { Torrent, type TorrentStats, type TorrentEvents, type TorrentState, type PeerInfo, type TorrentOptions } from './torrent/torrent.js';
+export { HasherPool, sharedHasherPool } from './storage/hasher-pool.js';
+export { FrameParser } from './wire/frame-parser.js';
+export type { WireMessage, HandshakeInfo, BlockRef } from './wire/messages.js';

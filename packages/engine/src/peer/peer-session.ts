@@ -1,0 +1,382 @@
+/**
+ * One connected peer of one torrent: the protocol state (choke/interest, which pieces it has),
+ * the download pipeline (requests kept in flight, timeouts, snubbing) and the upload queue
+ * (bounded, served from the piece cache at the pace the socket drains). Torrent-wide decisions
+ * (which block, who is unchoked, what to do with a block) belong to the `PeerHost`.
+ */
+import { decodeStrict, encode } from '../metainfo/bencode.js';
+import { BLOCK_SIZE, type BlockRequest, type PickerPeer } from '../picker/piece-picker.js';
+import { ProtocolError } from '../errors.js';
+import { Bitfield } from '../util/bitfield.js';
+import { RateMeter } from '../util/rate-meter.js';
+import type { BlockRef, HandshakeInfo, WireMessage } from '../wire/messages.js';
+import type { PeerWire } from '../wire/peer-wire.js';
+import { RequestPipeline } from './request-pipeline.js';
+
+/** What a PeerSession needs from its torrent. */
+export interface PeerHost {
+  readonly pieceCount: number;
+  pieceSize(index: number): number;
+  havePiece(index: number): boolean;
+  /** Our bitfield, sent after the handshake. */
+  ownBitfield(): Bitfield;
+  wants(index: number): boolean;
+  isInteresting(peer: PeerSession): boolean;
+  pick(peer: PeerSession, count: number): BlockRequest[];
+  onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void;
+  /** Requests that will not be answered: give them back to the picker. */
+  abandon(peer: PeerSession, refs: BlockRef[]): void;
+  readBlock(index: number, begin: number, length: number): Promise<Buffer>;
+  /** Availability bookkeeping: the peer announced pieces. */
+  onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void;
+  onPeerInterest(peer: PeerSession): void;
+  onPeerClosed(peer: PeerSession, err: Error | undefined): void;
+}
+
+export interface PeerSessionOptions {
+  /** No block for this long while requests are out: the peer is snubbed, its requests re-picked. */
+  requestTimeoutMs: number;
+  /** Queued upload requests per peer; more are rejected (bittorrent-protocol queues unbounded). */
+  maxUploadQueue: number;
+  /** Stop reading blocks for a peer while this much is waiting in its socket. */
+  maxUploadBacklog: number;
+  clientVersion: string;
+}
+
+export const DEFAULT_PEER_OPTIONS: PeerSessionOptions = {
+  requestTimeoutMs: 20_000,
+  maxUploadQueue: 500,
+  maxUploadBacklog: 1024 * 1024,
+  clientVersion: 'ct 0.1.0',
+};
+
+interface Outstanding { ref: BlockRef; sentAt: number }
+
+const blockKey = (index: number, begin: number) => index * 131072 + begin / BLOCK_SIZE;
+
+export class PeerSession implements PickerPeer {
+  peerChoking = true;
+  peerInterested = false;
+  amChoking = true;
+  amInterested = false;
+  /** Pieces the peer has; `hasAll` short-cuts seeders that sent have-all. */
+  pieces: Bitfield;
+  hasAll = false;
+  private gotBitfield = false;
+  readonly fast: boolean;
+  readonly extended: boolean;
+  /** The peer's BEP 10 handshake fields we use. */
+  clientName = '';
+  private readonly outstanding = new Map<number, Outstanding>();
+  readonly pipeline = new RequestPipeline();
+  readonly downloadRate = new RateMeter();
+  readonly uploadRate = new RateMeter();
+  /** Last time a requested block arrived, or requests were (re)started after an idle period. */
+  private lastProgressAt = Date.now();
+  snubbed = false;
+  private readonly uploadQueue: BlockRef[] = [];
+  private uploadsInFlight = 0;
+  /** Used by the choker's optimistic rotation. */
+  lastOptimistic = 0;
+  readonly connectedAt = Date.now();
+  private closed = false;
+
+  constructor(
+    readonly wire: PeerWire,
+    /** address:port; for outgoing peers the dialed address, so bans and retries match it. */
+    readonly key: string,
+    readonly outgoing: boolean,
+    handshake: HandshakeInfo,
+    private readonly host: PeerHost,
+    private readonly opts: PeerSessionOptions = DEFAULT_PEER_OPTIONS,
+  ) {
+    this.pieces = new Bitfield(host.pieceCount);
+    this.fast = handshake.fast;
+    this.extended = handshake.extended;
+    wire.on('message', (msg) => {
+      try {
+        this.onMessage(msg);
+      } catch (err) {
+        wire.destroy(err as Error);
+      }
+    });
+    wire.on('drain', () => this.serveUploads());
+    wire.on('close', (err) => this.onClose(err));
+  }
+
+  /** Sends what follows the handshake: extension handshake and our pieces. */
+  start(): void {
+    if (this.extended) {
+      this.wire.extended(0, encode({ m: {}, v: this.opts.clientVersion, reqq: this.opts.maxUploadQueue }));
+    }
+    const own = this.host.ownBitfield();
+    if (this.fast && own.complete) this.wire.haveAll();
+    else if (this.fast && own.count === 0) this.wire.haveNone();
+    else if (own.count > 0) this.wire.bitfield(own.bytes);
+  }
+
+  has(index: number): boolean {
+    return this.hasAll || this.pieces.get(index);
+  }
+
+  hasRequested(index: number, begin: number): boolean {
+    return this.outstanding.has(blockKey(index, begin));
+  }
+
+  get requestsInFlight(): number {
+    return this.outstanding.size;
+  }
+
+  get isSeed(): boolean {
+    return this.hasAll || this.pieces.complete;
+  }
+
+  // ---- incoming messages ---------------------------------------------------------------------
+
+  private onMessage(msg: WireMessage): void {
+    switch (msg.type) {
+      case 'choke': return this.onChoke();
+      case 'unchoke':
+        this.peerChoking = false;
+        this.lastProgressAt = Date.now();
+        return this.fillRequests();
+      case 'interested':
+        this.peerInterested = true;
+        return this.host.onPeerInterest(this);
+      case 'not-interested':
+        this.peerInterested = false;
+        return this.host.onPeerInterest(this);
+      case 'have': return this.onHave(msg.index);
+      case 'bitfield': return this.onBitfield(msg.bytes);
+      case 'have-all': return this.onHaveAll();
+      case 'have-none': return this.onHaveNone();
+      case 'request': return this.onRequest(msg);
+      case 'cancel': return this.onCancel(msg);
+      case 'piece': return this.onPiece(msg.index, msg.begin, msg.block);
+      case 'reject': return this.onReject(msg);
+      case 'extended':
+        if (msg.id === 0) this.onExtendedHandshake(msg.payload);
+        return;
+      default:
+        return; // keep-alive, port, suggest, allowed-fast, unknown ids: nothing to do
+    }
+  }
+
+  private requireFast(what: string): void {
+    if (!this.fast) throw new ProtocolError(`${what} without the fast extension`);
+  }
+
+  private checkIndex(index: number, what: string): void {
+    if (index >= this.host.pieceCount) throw new ProtocolError(`${what} for piece ${index} of ${this.host.pieceCount}`);
+  }
+
+  private onBitfield(bytes: Buffer): void {
+    if (this.gotBitfield) throw new ProtocolError('second bitfield');
+    if (!Bitfield.isValidWire(bytes, this.host.pieceCount)) {
+      throw new ProtocolError(`bitfield of ${bytes.length} bytes for ${this.host.pieceCount} pieces`);
+    }
+    this.gotBitfield = true;
+    this.pieces = new Bitfield(this.host.pieceCount, bytes);
+    this.host.onPeerPieces(this, this.pieces);
+    this.updateInterest();
+  }
+
+  private onHaveAll(): void {
+    this.requireFast('have-all');
+    if (this.gotBitfield) throw new ProtocolError('have-all after bitfield');
+    this.gotBitfield = true;
+    this.hasAll = true;
+    this.host.onPeerPieces(this, 'all');
+    this.updateInterest();
+  }
+
+  private onHaveNone(): void {
+    this.requireFast('have-none');
+    if (this.gotBitfield) throw new ProtocolError('have-none after bitfield');
+    this.gotBitfield = true;
+  }
+
+  private onHave(index: number): void {
+    this.checkIndex(index, 'have');
+    this.gotBitfield = true;
+    if (this.has(index)) return;
+    this.pieces.set(index);
+    this.host.onPeerPieces(this, index);
+    if (!this.amInterested && this.host.wants(index)) this.setInterested(true);
+    else if (this.amInterested) this.fillRequests();
+  }
+
+  private onExtendedHandshake(payload: Buffer): void {
+    let hs: unknown;
+    try {
+      hs = decodeStrict(payload);
+    } catch {
+      return; // a broken extension handshake is not worth a disconnect
+    }
+    if (typeof hs !== 'object' || hs === null || Array.isArray(hs) || hs instanceof Uint8Array) return;
+    const dict = hs as Record<string, unknown>;
+    if (typeof dict.reqq === 'number' && dict.reqq > 0) this.pipeline.peerLimit = Math.min(dict.reqq, 5000);
+    if (dict.v instanceof Uint8Array) this.clientName = Buffer.from(dict.v).toString('utf8').slice(0, 64);
+  }
+
+  private onChoke(): void {
+    this.peerChoking = true;
+    // Without the fast extension a choke silently discards every pending request; with it the
+    // peer rejects them one by one (BEP 6), so they stay outstanding until then.
+    if (!this.fast) this.abandonAll();
+  }
+
+  private onReject(ref: BlockRef): void {
+    this.requireFast('reject');
+    const key = blockKey(ref.index, ref.begin);
+    const out = this.outstanding.get(key);
+    if (!out) return;
+    this.outstanding.delete(key);
+    this.host.abandon(this, [out.ref]);
+  }
+
+  private onPiece(index: number, begin: number, block: Buffer): void {
+    this.checkIndex(index, 'piece');
+    const key = blockKey(index, begin);
+    const out = this.outstanding.get(key);
+    if (!out) return; // unrequested or cancelled in time: ignore the bytes
+    if (out.ref.length !== block.length) throw new ProtocolError(`block ${index}:${begin} of ${block.length} bytes, requested ${out.ref.length}`);
+    this.outstanding.delete(key);
+    const now = Date.now();
+    this.lastProgressAt = now;
+    this.snubbed = false;
+    this.downloadRate.add(block.length, now);
+    this.pipeline.onBlock();
+    this.host.onBlock(this, index, begin, block);
+    this.fillRequests();
+  }
+
+  // ---- download side -------------------------------------------------------------------------
+
+  /** Tops the pipeline up with blocks from the picker. */
+  fillRequests(): void {
+    if (this.closed || this.peerChoking || !this.amInterested) return;
+    const want = (this.snubbed ? 1 : this.pipeline.depth) - this.outstanding.size;
+    if (want <= 0) return;
+    const blocks = this.host.pick(this, want);
+    if (blocks.length === 0) {
+      if (this.outstanding.size === 0) this.updateInterest();
+      return;
+    }
+    const now = Date.now();
+    if (this.outstanding.size === 0) this.lastProgressAt = now;
+    for (const b of blocks) {
+      this.outstanding.set(blockKey(b.index, b.begin), { ref: b, sentAt: now });
+      this.wire.request(b);
+    }
+  }
+
+  /** Withdraws a request another peer answered first (endgame). */
+  cancel(index: number, begin: number): void {
+    const key = blockKey(index, begin);
+    const out = this.outstanding.get(key);
+    if (!out) return;
+    this.outstanding.delete(key);
+    this.wire.cancel(out.ref);
+  }
+
+  updateInterest(): void {
+    this.setInterested(this.host.isInteresting(this));
+  }
+
+  private setInterested(value: boolean): void {
+    if (value === this.amInterested || this.closed) return;
+    this.amInterested = value;
+    if (value) this.wire.interested();
+    else this.wire.notInterested();
+    if (value) this.fillRequests();
+  }
+
+  /** Called about once a second by the torrent. */
+  tick(now: number): void {
+    this.pipeline.onRateSample(this.downloadRate.rate(now));
+    if (this.outstanding.size > 0 && !this.snubbed && now - this.lastProgressAt > this.opts.requestTimeoutMs) {
+      // The peer sits on our requests: hand them to others and ask it for one block at a time.
+      this.snubbed = true;
+      this.pipeline.onSnubbed();
+      this.abandonAll();
+      this.lastProgressAt = now;
+    }
+    this.fillRequests();
+  }
+
+  private abandonAll(): void {
+    if (this.outstanding.size === 0) return;
+    const refs = [...this.outstanding.values()].map((o) => o.ref);
+    this.outstanding.clear();
+    this.host.abandon(this, refs);
+  }
+
+  // ---- upload side ---------------------------------------------------------------------------
+
+  sendHave(index: number): void {
+    this.wire.have(index);
+  }
+
+  choke(): void {
+    if (this.amChoking) return;
+    this.amChoking = true;
+    this.wire.choke();
+    if (this.fast) for (const ref of this.uploadQueue) this.wire.reject(ref);
+    this.uploadQueue.length = 0;
+  }
+
+  unchoke(): void {
+    if (!this.amChoking) return;
+    this.amChoking = false;
+    this.wire.unchoke();
+  }
+
+  private onRequest(ref: BlockRef): void {
+    const valid = ref.index < this.host.pieceCount && this.host.havePiece(ref.index) && ref.length > 0 &&
+      ref.length <= 128 * 1024 && ref.begin + ref.length <= this.host.pieceSize(ref.index);
+    if (!valid || this.amChoking || this.uploadQueue.length >= this.opts.maxUploadQueue) {
+      if (this.fast) this.wire.reject(ref);
+      return;
+    }
+    this.uploadQueue.push(ref);
+    this.serveUploads();
+  }
+
+  private onCancel(ref: BlockRef): void {
+    const i = this.uploadQueue.findIndex((r) => r.index === ref.index && r.begin === ref.begin && r.length === ref.length);
+    if (i >= 0) this.uploadQueue.splice(i, 1);
+  }
+
+  private serveUploads(): void {
+    while (!this.closed && this.uploadQueue.length > 0 && this.uploadsInFlight < 8 && this.wire.writeBacklog < this.opts.maxUploadBacklog) {
+      const ref = this.uploadQueue.shift() as BlockRef;
+      this.uploadsInFlight++;
+      this.host.readBlock(ref.index, ref.begin, ref.length).then(
+        (block) => {
+          if (this.closed || this.amChoking) return;
+          this.wire.piece(ref.index, ref.begin, block);
+          this.uploadRate.add(block.length);
+        },
+        () => { if (this.fast && !this.closed) this.wire.reject(ref); },
+      ).finally(() => {
+        this.uploadsInFlight--;
+        this.serveUploads();
+      });
+    }
+  }
+
+  // ---- teardown ------------------------------------------------------------------------------
+
+  close(err?: Error): void {
+    this.wire.destroy(err);
+  }
+
+  private onClose(err: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abandonAll();
+    this.uploadQueue.length = 0;
+    this.host.onPeerClosed(this, err);
+  }
+}

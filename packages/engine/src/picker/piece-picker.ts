@@ -1,0 +1,318 @@
+/**
+ * Decides which blocks to request from which peer. Pure logic: no sockets, no timers, no clock;
+ * PeerSession asks "give me up to N blocks this peer has" and reports what happened to them.
+ *
+ * Order of preference for a peer:
+ *   1. partial pieces the peer has (finish what is started: fewer pieces in memory, earlier
+ *      verification, earlier `have` for other peers), most complete first;
+ *   2. new pieces by priority (highest first), then rarest first, ties broken by a random rank
+ *      fixed at start (so swarms spread out without reshuffling on every pick);
+ *   3. endgame: once every wanted block is requested, blocks already requested from other peers
+ *      (at most `endgameDuplicates` requests per block); the first copy to arrive wins and the
+ *      session cancels the rest.
+ *
+ * Priorities: 0 means "do not download"; 1..7 rank pieces (4 is the default). Per-file priorities
+ * and streaming deadlines map onto piece priorities, so the order above carries them unchanged.
+ */
+import { Bitfield } from '../util/bitfield.js';
+import { BlockState, PartialPiece } from './partial-piece.js';
+
+export const BLOCK_SIZE = 16 * 1024;
+export const DEFAULT_PRIORITY = 4;
+export const MAX_PRIORITY = 7;
+
+export interface BlockRequest { index: number; begin: number; length: number }
+
+/** What the picker needs to know of a peer. */
+export interface PickerPeer {
+  /** Stable key (address:port) used for hash-failure attribution. */
+  readonly key: string;
+  has(index: number): boolean;
+  /** True when this peer already has a request out for the block (endgame must skip it). */
+  hasRequested(index: number, begin: number): boolean;
+}
+
+export interface PickerGeometry { pieceCount: number; pieceLength: number; totalLength: number }
+
+export type BlockOutcome = 'new' | 'duplicate' | 'unwanted';
+
+export class PiecePicker {
+  readonly have: Bitfield;
+  private readonly availability: Uint32Array;
+  private readonly priority: Uint8Array;
+  private readonly rank: Uint32Array;
+  private readonly partial = new Map<number, PartialPiece>();
+  /** Candidate pieces sorted by (priority desc, availability asc, rank); rebuilt lazily. */
+  private order: number[] = [];
+  private orderDirty = true;
+  /** Pieces fully received and waiting for the hash check. */
+  private readonly verifying = new Set<number>();
+  /** Bytes of wanted (priority > 0) pieces we do not have yet. */
+  private wantedRemaining = 0;
+  endgameDuplicates = 2;
+
+  constructor(private readonly geo: PickerGeometry, random: () => number = Math.random) {
+    this.have = new Bitfield(geo.pieceCount);
+    this.availability = new Uint32Array(geo.pieceCount);
+    this.priority = new Uint8Array(geo.pieceCount).fill(DEFAULT_PRIORITY);
+    this.rank = new Uint32Array(geo.pieceCount);
+    const perm = Array.from({ length: geo.pieceCount }, (_, i) => i);
+    for (let i = perm.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    perm.forEach((piece, r) => { this.rank[piece] = r; });
+    this.wantedRemaining = geo.totalLength;
+  }
+
+  // ---- geometry ----------------------------------------------------------------------------
+
+  pieceSize(index: number): number {
+    return index === this.geo.pieceCount - 1 ? this.geo.totalLength - this.geo.pieceLength * index : this.geo.pieceLength;
+  }
+
+  blockCount(index: number): number {
+    return Math.ceil(this.pieceSize(index) / BLOCK_SIZE);
+  }
+
+  private blockLength(index: number, block: number): number {
+    return Math.min(BLOCK_SIZE, this.pieceSize(index) - block * BLOCK_SIZE);
+  }
+
+  // ---- what we have and want ---------------------------------------------------------------
+
+  /** Marks a piece as present (from a resume check, or after verification). */
+  markHave(index: number): void {
+    if (this.have.get(index)) return;
+    this.have.set(index);
+    this.partial.delete(index);
+    this.verifying.delete(index);
+    if (this.priority[index] > 0) this.wantedRemaining -= this.pieceSize(index);
+    this.orderDirty = true;
+  }
+
+  /** True once every piece with priority > 0 is verified. */
+  get done(): boolean {
+    return this.wantedRemaining === 0;
+  }
+
+  get bytesWantedRemaining(): number {
+    return this.wantedRemaining;
+  }
+
+  setPriority(index: number, priority: number): void {
+    const p = Math.max(0, Math.min(MAX_PRIORITY, Math.round(priority)));
+    const old = this.priority[index];
+    if (old === p) return;
+    if (!this.have.get(index)) {
+      if (old > 0 && p === 0) this.wantedRemaining -= this.pieceSize(index);
+      if (old === 0 && p > 0) this.wantedRemaining += this.pieceSize(index);
+    }
+    this.priority[index] = p;
+    this.orderDirty = true;
+  }
+
+  getPriority(index: number): number {
+    return this.priority[index];
+  }
+
+  /** True when the peer has at least one piece we want and do not have. */
+  isInteresting(peer: Pick<PickerPeer, 'has'>): boolean {
+    for (let i = 0; i < this.geo.pieceCount; i++) {
+      if (this.wants(i) && peer.has(i)) return true;
+    }
+    return false;
+  }
+
+  wants(index: number): boolean {
+    return !this.have.get(index) && this.priority[index] > 0;
+  }
+
+  // ---- availability (how many connected peers have each piece) ------------------------------
+
+  peerAdded(has: Bitfield | 'all'): void {
+    this.adjustAvailability(has, 1);
+  }
+
+  peerRemoved(has: Bitfield | 'all'): void {
+    this.adjustAvailability(has, -1);
+  }
+
+  peerHave(index: number): void {
+    this.availability[index]++;
+    this.orderDirty = true;
+  }
+
+  private adjustAvailability(has: Bitfield | 'all', delta: number): void {
+    for (let i = 0; i < this.geo.pieceCount; i++) {
+      if (has === 'all' || has.get(i)) this.availability[i] = Math.max(0, this.availability[i] + delta);
+    }
+    this.orderDirty = true;
+  }
+
+  // ---- picking -------------------------------------------------------------------------------
+
+  /** Up to `count` blocks for `peer`, marked requested. Empty when nothing it has is wanted. */
+  pick(peer: PickerPeer, count: number): BlockRequest[] {
+    const out: BlockRequest[] = [];
+    if (count <= 0) return out;
+    this.pickFromPartials(peer, count, out);
+    if (out.length < count) this.pickNewPieces(peer, count, out);
+    if (out.length < count) this.pickEndgame(peer, count, out);
+    return out;
+  }
+
+  private pickFromPartials(peer: PickerPeer, count: number, out: BlockRequest[]): void {
+    const candidates: PartialPiece[] = [];
+    for (const p of this.partial.values()) {
+      if (p.free > 0 && this.eligible(p, peer)) {
+        candidates.push(p);
+      }
+    }
+    candidates.sort((a, b) => this.priority[b.index] - this.priority[a.index] || a.free - b.free);
+    for (const p of candidates) {
+      this.takeFreeBlocks(p, peer, count, out);
+      if (out.length >= count) return;
+    }
+  }
+
+  private eligible(p: PartialPiece, peer: PickerPeer): boolean {
+    if (this.priority[p.index] === 0 || !peer.has(p.index)) return false;
+    return p.onlyPeer === undefined || p.onlyPeer === peer.key || p.onlyPeer === PINNED_TO_FIRST_TAKER;
+  }
+
+  private pickNewPieces(peer: PickerPeer, count: number, out: BlockRequest[]): void {
+    if (this.orderDirty) this.rebuildOrder();
+    for (const index of this.order) {
+      if (this.have.get(index) || this.partial.has(index) || this.verifying.has(index) || this.priority[index] === 0) continue;
+      if (!peer.has(index)) continue;
+      const p = new PartialPiece(index, this.blockCount(index));
+      this.partial.set(index, p);
+      this.takeFreeBlocks(p, peer, count, out);
+      if (out.length >= count) return;
+    }
+  }
+
+  private pickEndgame(peer: PickerPeer, count: number, out: BlockRequest[]): void {
+    // Only when no free block is left anywhere that this peer could fetch.
+    for (const p of this.partial.values()) {
+      if (p.free > 0 && this.eligible(p, peer)) return;
+    }
+    for (const p of this.partial.values()) {
+      if (!this.eligible(p, peer)) continue;
+      for (let b = 0; b < p.blockCount && out.length < count; b++) {
+        if (p.state[b] !== BlockState.Requested || p.requests[b] >= this.endgameDuplicates) continue;
+        const begin = b * BLOCK_SIZE;
+        if (peer.hasRequested(p.index, begin)) continue;
+        p.requests[b]++;
+        out.push({ index: p.index, begin, length: this.blockLength(p.index, b) });
+      }
+      if (out.length >= count) return;
+    }
+  }
+
+  private takeFreeBlocks(p: PartialPiece, peer: PickerPeer, count: number, out: BlockRequest[]): void {
+    if (p.onlyPeer === PINNED_TO_FIRST_TAKER) p.onlyPeer = peer.key;
+    for (let b = 0; b < p.blockCount && out.length < count; b++) {
+      if (p.state[b] !== BlockState.Free) continue;
+      p.state[b] = BlockState.Requested;
+      p.requests[b] = 1;
+      p.requested++;
+      out.push({ index: p.index, begin: b * BLOCK_SIZE, length: this.blockLength(p.index, b) });
+    }
+  }
+
+  private rebuildOrder(): void {
+    const order: number[] = [];
+    for (let i = 0; i < this.geo.pieceCount; i++) if (this.wants(i)) order.push(i);
+    const { priority, availability, rank } = this;
+    order.sort((a, b) => priority[b] - priority[a] || availability[a] - availability[b] || rank[a] - rank[b]);
+    this.order = order;
+    this.orderDirty = false;
+  }
+
+  // ---- outcomes ------------------------------------------------------------------------------
+
+  /**
+   * A block arrived from `peerKey`. 'new' when it is the first copy (the caller stores it),
+   * 'duplicate' when another copy won (endgame), 'unwanted' when we never asked for it.
+   */
+  blockReceived(index: number, begin: number, peerKey: string): BlockOutcome {
+    const p = this.partial.get(index);
+    if (!p || begin % BLOCK_SIZE !== 0) return 'unwanted';
+    const b = begin / BLOCK_SIZE;
+    if (b >= p.blockCount) return 'unwanted';
+    if (p.state[b] === BlockState.Received) {
+      if (p.requests[b] > 0) p.requests[b]--;
+      return 'duplicate';
+    }
+    if (p.state[b] === BlockState.Free) return 'unwanted';
+    p.state[b] = BlockState.Received;
+    p.requests[b] = 0;
+    p.requested--;
+    p.received++;
+    p.contributors[b] = peerKey;
+    if (p.complete) this.verifying.add(index);
+    return 'new';
+  }
+
+  /** True when every block of the piece has arrived (the caller should hash it now). */
+  isPieceComplete(index: number): boolean {
+    return this.partial.get(index)?.complete ?? false;
+  }
+
+  /** A request will not be answered (timeout, reject, choke, peer gone): the block is free again. */
+  requestAbandoned(index: number, begin: number): void {
+    const p = this.partial.get(index);
+    if (!p) return;
+    const b = begin / BLOCK_SIZE;
+    if (p.state[b] !== BlockState.Requested) return;
+    if (p.requests[b] > 1) {
+      p.requests[b]--;
+      return;
+    }
+    p.requests[b] = 0;
+    p.state[b] = BlockState.Free;
+    p.requested--;
+    if (p.received === 0 && p.requested === 0) this.partial.delete(index);
+  }
+
+  pieceVerified(index: number): void {
+    this.markHave(index);
+  }
+
+  /**
+   * The hash check failed: every block is fetched again. Returns the peers that contributed, so
+   * the caller can blame them; with several contributors the retry is pinned to one peer.
+   */
+  pieceFailed(index: number): string[] {
+    this.verifying.delete(index);
+    const p = this.partial.get(index);
+    if (!p) return [];
+    const contributors = [...new Set(p.contributors.filter((c): c is string => c !== undefined))];
+    p.reset();
+    p.onlyPeer = undefined;
+    if (contributors.length > 1) p.onlyPeer = PINNED_TO_FIRST_TAKER;
+    return contributors;
+  }
+
+  /** A piece pinned to a peer that went away goes to the next peer that takes it. */
+  peerGone(peerKey: string): void {
+    for (const p of this.partial.values()) if (p.onlyPeer === peerKey) p.onlyPeer = PINNED_TO_FIRST_TAKER;
+  }
+
+  // ---- introspection -------------------------------------------------------------------------
+
+  get partialCount(): number {
+    return this.partial.size;
+  }
+
+  /** Blocks of a partial piece in each state, for tests and status. */
+  partialState(index: number): { received: number; requested: number; free: number } | undefined {
+    const p = this.partial.get(index);
+    return p && { received: p.received, requested: p.requested, free: p.free };
+  }
+}
+
+/** Marker: the next peer to take a block of this piece becomes its only source. */
+const PINNED_TO_FIRST_TAKER = '\u0000first-taker';

@@ -1,0 +1,178 @@
+/**
+ * The files of one torrent on disk. Turns torrent-space reads and writes into positioned IO on
+ * the right files (a piece may span several), creates files sparse and lazily (a file no piece
+ * has touched does not exist), never writes pad files, and keeps every path inside the download
+ * directory. Callback-style `fs.write`/`fs.read` are used on purpose: 10–35% faster than
+ * FileHandle promises on this hot path (measured, see DESIGN.md).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StorageError } from '../errors.js';
+import type { FileLayout } from '../layout/file-layout.js';
+
+export interface StorageFile {
+  /** Sanitised components relative to the torrent root. */
+  readonly path: readonly string[];
+  readonly length: number;
+  readonly pad: boolean;
+}
+
+export interface StorageOptions {
+  /** Open files read-only (seeding data we must not modify). */
+  readOnly?: boolean;
+  /** At most this many file descriptors open at once. */
+  maxOpenFiles?: number;
+}
+
+const write = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+  new Promise<void>((resolve, reject) => {
+    const loop = (o: number, l: number, p: number): void => {
+      fs.write(fd, buf, o, l, p, (err, written) => {
+        if (err) return reject(err);
+        if (written < l) return loop(o + written, l - written, p + written);
+        resolve();
+      });
+    };
+    loop(off, len, pos);
+  });
+
+const read = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+  new Promise<number>((resolve, reject) => {
+    let total = 0;
+    const loop = (): void => {
+      fs.read(fd, buf, off + total, len - total, pos + total, (err, n) => {
+        if (err) return reject(err);
+        total += n;
+        if (n === 0 || total === len) return resolve(total);
+        loop();
+      });
+    };
+    loop();
+  });
+
+export class TorrentStorage {
+  /** Absolute path of every file (pad files included, never opened). */
+  readonly filePaths: string[];
+  private readonly fds = new Map<number, Promise<number>>();
+  private readonly maxOpen: number;
+
+  constructor(
+    private readonly layout: FileLayout,
+    readonly files: readonly StorageFile[],
+    /** Folder files are placed in: downloadDir/name for a multi-file torrent, downloadDir otherwise. */
+    readonly root: string,
+    private readonly opts: StorageOptions = {},
+  ) {
+    this.maxOpen = opts.maxOpenFiles ?? 128;
+    const base = path.resolve(root);
+    this.filePaths = files.map((f) => {
+      const p = path.resolve(base, ...f.path);
+      if (p !== base && !p.startsWith(base + path.sep)) throw new StorageError(`refusing path outside download dir: ${f.path.join('/')}`);
+      return p;
+    });
+  }
+
+  /** Writes a verified piece to its files. */
+  async writePiece(index: number, data: Buffer): Promise<void> {
+    const segments = this.layout.pieceSegments(index);
+    await Promise.all(segments.filter((s) => !s.pad).map(async (s) => {
+      const fd = await this.open(s.fileIndex, true);
+      try {
+        await write(fd, data, s.rangeOffset, s.length, s.fileOffset);
+      } catch (err) {
+        throw new StorageError(`cannot write ${this.filePaths[s.fileIndex]}: ${(err as Error).message}`, { cause: err });
+      }
+    }));
+  }
+
+  /**
+   * Reads torrent bytes [offset, offset+length) into `into` (or a new buffer). Pad files and
+   * bytes past the end of a short or missing file read as zeros; returns the buffer.
+   */
+  async read(offset: number, length: number, into: Buffer = Buffer.alloc(length)): Promise<Buffer> {
+    const segments = this.layout.segments(offset, length);
+    await Promise.all(segments.map(async (s) => {
+      if (s.pad) {
+        into.fill(0, s.rangeOffset, s.rangeOffset + s.length);
+        return;
+      }
+      const fd = await this.open(s.fileIndex, false).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return -1;
+        throw err;
+      });
+      const n = fd < 0 ? 0 : await read(fd, into, s.rangeOffset, s.length, s.fileOffset);
+      if (n < s.length) into.fill(0, s.rangeOffset + n, s.rangeOffset + s.length);
+    }));
+    return into;
+  }
+
+  async readPiece(index: number, into?: Buffer): Promise<Buffer> {
+    const size = this.layout.pieceSize(index);
+    return this.read(index * this.layout.pieceLength, size, into ?? Buffer.alloc(size));
+  }
+
+  /** Current on-disk sizes (0 for missing files), for the resume check. */
+  async fileSizes(): Promise<number[]> {
+    return Promise.all(this.filePaths.map((p, i) =>
+      this.files[i].pad ? Promise.resolve(this.files[i].length) : fs.promises.stat(p).then((s) => s.size, () => 0)));
+  }
+
+  /** Creates 0-byte files (no piece ever writes them) and the folders they live in. */
+  async createEmptyFiles(): Promise<void> {
+    if (this.opts.readOnly) return;
+    await Promise.all(this.files.map(async (f, i) => {
+      if (f.length !== 0 || f.pad) return;
+      await fs.promises.mkdir(path.dirname(this.filePaths[i]), { recursive: true });
+      await (await fs.promises.open(this.filePaths[i], 'a')).close();
+    }));
+  }
+
+  async close(): Promise<void> {
+    const fds = [...this.fds.values()];
+    this.fds.clear();
+    await Promise.all(fds.map((p) => p.then((fd) => new Promise<void>((r) => fs.close(fd, () => r())), () => undefined)));
+  }
+
+  private open(fileIndex: number, forWrite: boolean): Promise<number> {
+    const existing = this.fds.get(fileIndex);
+    if (existing) return existing;
+    if (this.fds.size >= this.maxOpen) this.evictOne();
+    const p = this.doOpen(fileIndex, forWrite && !this.opts.readOnly);
+    this.fds.set(fileIndex, p);
+    p.catch(() => this.fds.delete(fileIndex));
+    return p;
+  }
+
+  private async doOpen(fileIndex: number, create: boolean): Promise<number> {
+    const file = this.filePaths[fileIndex];
+    if (!create) {
+      // Reads never create files: a missing file reads as zeros (ENOENT is handled by read()).
+      return openFd(file, this.opts.readOnly ? fs.constants.O_RDONLY : fs.constants.O_RDWR);
+    }
+    try {
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      const fd = await openFd(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
+      // Sparse allocation: the file gets its final size at once, without writing zeros, so
+      // readers see the right length and the filesystem can place extents well.
+      const size = (await fs.promises.stat(file)).size;
+      if (size < this.files[fileIndex].length) await new Promise<void>((resolve, reject) =>
+        fs.ftruncate(fd, this.files[fileIndex].length, (err) => (err ? reject(err) : resolve())));
+      return fd;
+    } catch (err) {
+      throw new StorageError(`cannot open ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private evictOne(): void {
+    const [first] = this.fds.keys();
+    const p = this.fds.get(first);
+    this.fds.delete(first);
+    // Closing may race with an in-flight IO on this fd; only idle fds are ever over the limit in
+    // practice (128), and a late close after IO completes is harmless.
+    setTimeout(() => p?.then((fd) => fs.close(fd, () => undefined), () => undefined), 1000);
+  }
+}
+
+function openFd(file: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
+}

@@ -1,0 +1,441 @@
+/**
+ * One torrent being downloaded or seeded: owns its picker, storage and peer sessions, turns
+ * received blocks into verified pieces on disk, and runs the per-second housekeeping (timeouts,
+ * choking, dialing). Network plumbing (sockets, handshakes) lives in Session; protocol details of
+ * a single peer in PeerSession; the choice of blocks in PiecePicker.
+ *
+ * A block's journey: PeerWire parses it -> PeerSession checks we asked for it -> onBlock() copies
+ * it into the piece's buffer -> when the piece is whole, verifyPiece() hashes it in a worker ->
+ * TorrentStorage writes it with positioned writes -> the picker marks it had -> peers get `have`.
+ */
+import { CtError, StorageError } from '../errors.js';
+import { FileLayout } from '../layout/file-layout.js';
+import { pieceHash, type Metainfo } from '../metainfo/metainfo.js';
+import { decideUnchokes } from '../peer/choker.js';
+import { DEFAULT_PEER_OPTIONS, PeerSession, type PeerHost, type PeerSessionOptions } from '../peer/peer-session.js';
+import { PiecePicker, type BlockRequest } from '../picker/piece-picker.js';
+import { allocPieceBuffer, type HasherPool } from '../storage/hasher-pool.js';
+import { PieceCache } from '../storage/piece-cache.js';
+import { checkExistingPieces } from '../storage/resume-check.js';
+import { TorrentStorage } from '../storage/torrent-storage.js';
+import { Bitfield } from '../util/bitfield.js';
+import { RateMeter } from '../util/rate-meter.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
+import type { PeerWire } from '../wire/peer-wire.js';
+import { PeerDialer } from './peer-dialer.js';
+import * as path from 'node:path';
+
+export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
+
+export interface TorrentStats {
+  state: TorrentState;
+  /** Verified bytes we have (of pieces with any priority). */
+  verifiedBytes: number;
+  totalBytes: number;
+  /** 0..1 over wanted pieces. */
+  progress: number;
+  piecesHave: number;
+  piecesTotal: number;
+  /** Payload bytes received / sent since start. */
+  downloaded: number;
+  uploaded: number;
+  downloadRate: number;
+  uploadRate: number;
+  peers: number;
+  seeds: number;
+  /** Bytes thrown away: failed hashes and duplicate endgame blocks. */
+  wasted: number;
+  hashFailures: number;
+  bannedPeers: number;
+}
+
+export interface PeerInfo {
+  address: string;
+  client: string;
+  outgoing: boolean;
+  downloadRate: number;
+  uploadRate: number;
+  progress: number;
+  snubbed: boolean;
+  requests: number;
+}
+
+export interface TorrentEvents {
+  /** The resume check finished; `have` pieces were already on disk. */
+  ready: [{ have: number }];
+  piece: [number];
+  /** Every wanted piece is verified and on disk. */
+  done: [];
+  'peer-connected': [string];
+  'peer-disconnected': [string, Error | undefined];
+  'peer-banned': [string, string];
+  'hash-failed': [number, string[]];
+  stats: [TorrentStats];
+  /** Fatal: the torrent stops (disk full, files unwritable). */
+  error: [CtError];
+}
+
+export interface TorrentOptions {
+  downloadDir: string;
+  hasher: HasherPool;
+  /** Opens files read-only and never writes: a pure seeder of existing data. */
+  readOnly?: boolean;
+  maxPeers?: number;
+  uploadSlots?: number;
+  /** Bytes of pieces kept in memory to serve uploads. */
+  uploadCacheBytes?: number;
+  /** Ban a peer after this many failed pieces it contributed to (sole contributors: at once). */
+  maxHashStrikes?: number;
+  peer?: Partial<PeerSessionOptions>;
+}
+
+/** How the torrent asks the session for an outgoing connection. */
+export type Connector = (address: string, torrent: Torrent) => void;
+
+const RECHOKE_EVERY_TICKS = 10;
+const OPTIMISTIC_EVERY_RECHOKES = 3;
+
+export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
+  readonly layout: FileLayout;
+  readonly picker: PiecePicker;
+  readonly storage: TorrentStorage;
+  private readonly cache: PieceCache;
+  private readonly peers = new Map<string, PeerSession>();
+  /** Buffers of pieces being assembled, by piece index. */
+  private readonly pieceBuffers = new Map<number, Buffer>();
+  /** Spare full-size piece buffers, so steady-state downloading allocates nothing. */
+  private readonly bufferPool: Buffer[] = [];
+  private readonly banned = new Set<string>();
+  private readonly strikes = new Map<string, number>();
+  readonly dialer = new PeerDialer();
+  private readonly downRate = new RateMeter();
+  private readonly upRate = new RateMeter();
+  private readonly peerOptions: PeerSessionOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private ticks = 0;
+  private optimistic: string | undefined;
+  private state: TorrentState = 'checking';
+  private wasted = 0;
+  private hashFailures = 0;
+  private everConnected = false;
+
+  constructor(readonly metainfo: Metainfo, private readonly opts: TorrentOptions, private readonly connect: Connector) {
+    super();
+    this.layout = new FileLayout(metainfo.files, metainfo.pieceLength);
+    this.picker = new PiecePicker(metainfo);
+    const root = metainfo.multiFile ? path.join(opts.downloadDir, metainfo.name) : opts.downloadDir;
+    this.storage = new TorrentStorage(this.layout, metainfo.files, root, { readOnly: opts.readOnly });
+    this.cache = new PieceCache(opts.uploadCacheBytes ?? 32 * 1024 * 1024, (i) => this.storage.readPiece(i));
+    this.peerOptions = { ...DEFAULT_PEER_OPTIONS, ...opts.peer };
+  }
+
+  get infoHash(): Buffer { return this.metainfo.infoHash; }
+  get infoHashHex(): string { return this.metainfo.infoHashHex; }
+  get pieceCount(): number { return this.metainfo.pieceCount; }
+  get isDone(): boolean { return this.picker.done; }
+  get currentState(): TorrentState { return this.state; }
+  /** True once any peer completed a handshake with us. */
+  get hasConnectedPeer(): boolean { return this.everConnected; }
+
+  /** Checks existing data, then starts the swarm housekeeping. */
+  async start(): Promise<void> {
+    const have = await checkExistingPieces(this.layout, this.storage, this.opts.hasher, (i) => pieceHash(this.metainfo, i));
+    if (this.isClosed()) return;
+    for (let i = 0; i < this.pieceCount; i++) {
+      if (have.get(i)) this.picker.markHave(i);
+      // A read-only torrent cannot store anything: it serves what it has and wants nothing.
+      else if (this.opts.readOnly) this.picker.setPriority(i, 0);
+    }
+    try {
+      await this.storage.createEmptyFiles();
+    } catch (err) {
+      return this.fail(new StorageError(`cannot create files: ${(err as Error).message}`, { cause: err }));
+    }
+    this.state = this.picker.done ? 'seeding' : 'downloading';
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.emit('ready', { have: have.count });
+    if (this.picker.done) this.emit('done');
+    this.tick();
+  }
+
+  /** Peers to connect to; `persistent` ones are retried with back-off until the torrent closes. */
+  addPeers(addresses: readonly string[], persistent = true): void {
+    const now = Date.now();
+    for (const a of addresses) if (!this.banned.has(a)) this.dialer.add(a, persistent, now);
+    if (this.timer) this.dialDue();
+  }
+
+  // ---- connections (called by Session) -------------------------------------------------------
+
+  /** A handshake for this torrent completed on `wire`; returns false when the peer is refused. */
+  attach(wire: PeerWire, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
+    if (this.state === 'closed' || this.state === 'error' || this.state === 'checking' || this.banned.has(key) ||
+        this.peers.has(key) || this.peers.size >= (this.opts.maxPeers ?? 50)) {
+      if (outgoing) this.dialer.disconnected(key, Date.now(), false);
+      return false;
+    }
+    const peer = new PeerSession(wire, key, outgoing, handshake, this, this.peerOptions);
+    this.peers.set(key, peer);
+    this.everConnected = true;
+    if (outgoing) this.dialer.connected(key);
+    peer.start();
+    this.emit('peer-connected', key);
+    return true;
+  }
+
+  /** An outgoing attempt failed before the handshake completed. */
+  dialFailed(address: string): void {
+    this.dialer.disconnected(address, Date.now(), true);
+  }
+
+  // ---- PeerHost ------------------------------------------------------------------------------
+
+  pieceSize(index: number): number { return this.layout.pieceSize(index); }
+  havePiece(index: number): boolean { return this.picker.have.get(index); }
+  ownBitfield(): Bitfield { return this.picker.have; }
+  wants(index: number): boolean { return this.picker.wants(index); }
+
+  isInteresting(peer: PeerSession): boolean {
+    if (this.state !== 'downloading') return false;
+    return this.picker.isInteresting(peer);
+  }
+
+  pick(peer: PeerSession, count: number): BlockRequest[] {
+    if (this.state !== 'downloading') return [];
+    return this.picker.pick(peer, count);
+  }
+
+  onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void {
+    this.downRate.add(block.length);
+    const outcome = this.picker.blockReceived(index, begin, peer.key);
+    if (outcome !== 'new') {
+      this.wasted += block.length;
+      return;
+    }
+    let buf = this.pieceBuffers.get(index);
+    if (!buf) {
+      buf = this.bufferPool.pop() ?? allocPieceBuffer(this.metainfo.pieceLength);
+      this.pieceBuffers.set(index, buf);
+    }
+    block.copy(buf, begin);
+    // Endgame: the same block may be on order from other peers; withdraw those requests.
+    for (const other of this.peers.values()) if (other !== peer && other.hasRequested(index, begin)) other.cancel(index, begin);
+    if (this.picker.isPieceComplete(index)) void this.verifyPiece(index);
+  }
+
+  abandon(_peer: PeerSession, refs: BlockRef[]): void {
+    for (const r of refs) this.picker.requestAbandoned(r.index, r.begin);
+    // Someone else may pick them up right away.
+    for (const p of this.peers.values()) p.fillRequests();
+  }
+
+  async readBlock(index: number, begin: number, length: number): Promise<Buffer> {
+    const piece = await this.cache.get(index);
+    this.upRate.add(length);
+    return piece.subarray(begin, begin + length);
+  }
+
+  onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void {
+    if (typeof pieces === 'number') this.picker.peerHave(pieces);
+    else this.picker.peerAdded(pieces);
+    // Two seeds have nothing to say to each other.
+    if (this.state === 'seeding' && peer.isSeed) peer.close();
+  }
+
+  onPeerInterest(peer: PeerSession): void {
+    if (peer.peerInterested && peer.amChoking && this.unchokedCount() < (this.opts.uploadSlots ?? 8)) peer.unchoke();
+    else if (!peer.peerInterested && !peer.amChoking) peer.choke();
+  }
+
+  onPeerClosed(peer: PeerSession, err: Error | undefined): void {
+    if (this.peers.get(peer.key) !== peer) return;
+    this.peers.delete(peer.key);
+    if (peer.hasAll) this.picker.peerRemoved('all');
+    else if (peer.pieces.count > 0) this.picker.peerRemoved(peer.pieces);
+    this.picker.peerGone(peer.key);
+    if (peer.outgoing) this.dialer.disconnected(peer.key, Date.now(), err !== undefined);
+    this.emit('peer-disconnected', peer.key, err);
+  }
+
+  // ---- verification --------------------------------------------------------------------------
+
+  private async verifyPiece(index: number): Promise<void> {
+    const buf = this.pieceBuffers.get(index) as Buffer;
+    const data = buf.subarray(0, this.layout.pieceSize(index));
+    const ok = await this.opts.hasher.verify(data, pieceHash(this.metainfo, index)).catch(() => false);
+    if (this.isClosed()) return;
+    if (!ok) return this.onHashFailed(index, buf);
+    try {
+      await this.storage.writePiece(index, data);
+    } catch (err) {
+      return this.fail(err instanceof CtError ? err : new StorageError(String(err)));
+    }
+    this.pieceBuffers.delete(index);
+    this.releaseBuffer(buf);
+    if (this.isClosed()) return;
+    this.picker.pieceVerified(index);
+    for (const p of this.peers.values()) p.sendHave(index);
+    this.emit('piece', index);
+    if (this.picker.done && this.state === 'downloading') this.onDone();
+  }
+
+  private onHashFailed(index: number, buf: Buffer): void {
+    this.pieceBuffers.delete(index);
+    this.releaseBuffer(buf);
+    this.hashFailures++;
+    this.wasted += this.layout.pieceSize(index);
+    const contributors = this.picker.pieceFailed(index);
+    this.emit('hash-failed', index, contributors);
+    const limit = this.opts.maxHashStrikes ?? 3;
+    for (const key of contributors) {
+      const strikes = (this.strikes.get(key) ?? 0) + 1;
+      this.strikes.set(key, strikes);
+      if (contributors.length === 1 || strikes >= limit) this.ban(key, `sent data that failed the hash check for piece ${index}`);
+    }
+    for (const p of this.peers.values()) p.fillRequests();
+  }
+
+  /** Disconnects a peer and refuses it from now on (by address and port). */
+  ban(key: string, reason: string): void {
+    if (this.banned.has(key)) return;
+    this.banned.add(key);
+    this.dialer.remove(key);
+    this.peers.get(key)?.close(new CtError('EPEER_BANNED', `banned: ${reason}`));
+    this.emit('peer-banned', key, reason);
+  }
+
+  isBanned(key: string): boolean {
+    return this.banned.has(key);
+  }
+
+  private releaseBuffer(buf: Buffer): void {
+    if (this.bufferPool.length < 8) this.bufferPool.push(buf);
+  }
+
+  private onDone(): void {
+    this.state = 'seeding';
+    for (const p of this.peers.values()) {
+      if (p.isSeed) p.close();
+      else p.updateInterest();
+    }
+    this.emit('done');
+  }
+
+  // ---- housekeeping --------------------------------------------------------------------------
+
+  private tick(): void {
+    const now = Date.now();
+    for (const p of this.peers.values()) p.tick(now);
+    if (this.ticks % RECHOKE_EVERY_TICKS === 0) this.rechoke();
+    this.ticks++;
+    this.dialDue();
+    this.emit('stats', this.stats());
+  }
+
+  private dialDue(): void {
+    // A seeder does not dial out: leechers come to it, and other seeds have nothing for it.
+    if (this.state !== 'downloading') return;
+    const room = (this.opts.maxPeers ?? 50) - this.peers.size;
+    for (const address of this.dialer.due(Date.now(), Math.max(0, room))) this.connect(address, this);
+  }
+
+  private rechoke(): void {
+    const rotate = (this.ticks / RECHOKE_EVERY_TICKS) % OPTIMISTIC_EVERY_RECHOKES === 0;
+    const now = Date.now();
+    const candidates = [...this.peers.values()].map((p) => ({
+      key: p.key,
+      interested: p.peerInterested,
+      downloadRate: p.downloadRate.rate(now),
+      uploadedTotal: p.uploadRate.total,
+      lastOptimistic: p.lastOptimistic,
+    }));
+    const decision = decideUnchokes(candidates, {
+      slots: this.opts.uploadSlots ?? 8,
+      seeding: this.state === 'seeding',
+      rotateOptimistic: rotate,
+      currentOptimistic: this.optimistic,
+    });
+    if (decision.optimistic !== this.optimistic && decision.optimistic) {
+      const p = this.peers.get(decision.optimistic);
+      if (p) p.lastOptimistic = now;
+    }
+    this.optimistic = decision.optimistic;
+    for (const p of this.peers.values()) {
+      if (decision.unchoke.has(p.key)) p.unchoke();
+      else p.choke();
+    }
+  }
+
+  private unchokedCount(): number {
+    let n = 0;
+    for (const p of this.peers.values()) if (!p.amChoking) n++;
+    return n;
+  }
+
+  // ---- status and teardown -------------------------------------------------------------------
+
+  stats(): TorrentStats {
+    const have = this.picker.have.count;
+    const wanted = this.picker.bytesWantedRemaining;
+    let verifiedBytes = 0;
+    for (let i = 0; i < this.pieceCount; i++) if (this.picker.have.get(i)) verifiedBytes += this.layout.pieceSize(i);
+    const wantedTotal = verifiedBytes + wanted;
+    let seeds = 0;
+    for (const p of this.peers.values()) if (p.isSeed) seeds++;
+    return {
+      state: this.state,
+      verifiedBytes,
+      totalBytes: this.metainfo.totalLength,
+      progress: wantedTotal === 0 ? 1 : verifiedBytes / wantedTotal,
+      piecesHave: have,
+      piecesTotal: this.pieceCount,
+      downloaded: this.downRate.total,
+      uploaded: this.upRate.total,
+      downloadRate: this.downRate.rate(),
+      uploadRate: this.upRate.rate(),
+      peers: this.peers.size,
+      seeds,
+      wasted: this.wasted,
+      hashFailures: this.hashFailures,
+      bannedPeers: this.banned.size,
+    };
+  }
+
+  peerList(): PeerInfo[] {
+    const now = Date.now();
+    return [...this.peers.values()].map((p) => ({
+      address: p.key,
+      client: p.clientName,
+      outgoing: p.outgoing,
+      downloadRate: p.downloadRate.rate(now),
+      uploadRate: p.uploadRate.rate(now),
+      progress: p.hasAll ? 1 : p.pieces.count / this.pieceCount,
+      snubbed: p.snubbed,
+      requests: p.requestsInFlight,
+    }));
+  }
+
+  /** A method, not a field check, so TypeScript does not narrow `state` across awaits. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private fail(err: CtError): void {
+    if (this.state === 'closed' || this.state === 'error') return;
+    this.state = 'error';
+    for (const p of this.peers.values()) p.close();
+    this.emit('error', err);
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed()) return;
+    this.state = 'closed';
+    clearInterval(this.timer);
+    for (const p of [...this.peers.values()]) p.close();
+    this.peers.clear();
+    this.cache.clear();
+    await this.storage.close();
+  }
+}
+

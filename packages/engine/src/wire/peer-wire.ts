@@ -1,0 +1,158 @@
+/**
+ * One TCP connection speaking the peer wire protocol: feeds received bytes to the FrameParser,
+ * encodes what we send, batches small writes (a burst of requests leaves as one TCP write), and
+ * enforces the connection-level timeouts (handshake, idle) and keep-alives. It knows nothing of
+ * torrents or pieces; PeerSession gives the messages meaning.
+ */
+import type { Socket } from 'node:net';
+import { ProtocolError } from '../errors.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { FrameParser } from './frame-parser.js';
+import {
+  KEEP_ALIVE, MessageId, encodeBlockRef, encodeHandshake, encodeIndex, encodePieceHeader, encodeSimple, encodeWithPayload,
+  type BlockRef, type HandshakeInfo, type WireMessage,
+} from './messages.js';
+
+export interface PeerWireOptions {
+  maxMessageLength: number;
+  /** Close when the peer's handshake has not arrived by then. */
+  handshakeTimeoutMs: number;
+  /** Close when nothing at all arrived for this long (peers send keep-alives every ~2 min at most). */
+  idleTimeoutMs: number;
+  /** Send a keep-alive when we sent nothing for this long. */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_WIRE_OPTIONS: PeerWireOptions = {
+  maxMessageLength: 256 * 1024 + 13,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 150_000,
+  keepAliveMs: 60_000,
+};
+
+export interface PeerWireEvents {
+  handshake: [HandshakeInfo];
+  message: [WireMessage];
+  /** Emitted once; the error says why when the close was not a clean end. */
+  close: [Error | undefined];
+  /** The socket's send buffer drained: uploads may continue. */
+  drain: [];
+}
+
+export class PeerWire extends TypedEmitter<PeerWireEvents> {
+  private readonly parser: FrameParser;
+  private closed = false;
+  private corked = false;
+  private lastReceived = Date.now();
+  private lastSent = Date.now();
+  private readonly timer: NodeJS.Timeout;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  /** Bytes of piece payload sent and received, for rate accounting by the owner. */
+  uploadedBytes = 0;
+
+  constructor(readonly socket: Socket, private readonly opts: PeerWireOptions = DEFAULT_WIRE_OPTIONS) {
+    super();
+    this.parser = new FrameParser({
+      maxMessageLength: opts.maxMessageLength,
+      onHandshake: (info) => {
+        clearTimeout(this.handshakeTimer);
+        this.emit('handshake', info);
+      },
+      onMessage: (msg) => this.emit('message', msg),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.lastReceived = Date.now();
+      try {
+        this.parser.push(chunk);
+      } catch (err) {
+        this.destroy(err as Error);
+      }
+    });
+    socket.on('drain', () => this.emit('drain'));
+    socket.on('error', (err) => this.destroy(err));
+    socket.on('close', () => this.destroy());
+    socket.on('end', () => this.destroy());
+    this.handshakeTimer = setTimeout(() => this.destroy(new ProtocolError('no handshake received in time')), opts.handshakeTimeoutMs);
+    const tick = Math.min(opts.keepAliveMs, opts.idleTimeoutMs) / 4;
+    this.timer = setInterval(() => this.checkTimers(), tick);
+    this.timer.unref();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '?';
+  }
+
+  get remotePort(): number {
+    return this.socket.remotePort ?? 0;
+  }
+
+  /** Bytes queued in the socket but not yet handed to the kernel: the upload backlog. */
+  get writeBacklog(): number {
+    return this.socket.writableLength;
+  }
+
+  sendHandshake(infoHash: Buffer, peerId: Buffer, opts: { fast: boolean; extended: boolean; dht: boolean }): void {
+    this.write(encodeHandshake(infoHash, peerId, opts));
+  }
+
+  choke(): void { this.write(encodeSimple(MessageId.choke)); }
+  unchoke(): void { this.write(encodeSimple(MessageId.unchoke)); }
+  interested(): void { this.write(encodeSimple(MessageId.interested)); }
+  notInterested(): void { this.write(encodeSimple(MessageId.notInterested)); }
+  have(index: number): void { this.write(encodeIndex(MessageId.have, index)); }
+  haveAll(): void { this.write(encodeSimple(MessageId.haveAll)); }
+  haveNone(): void { this.write(encodeSimple(MessageId.haveNone)); }
+  bitfield(bytes: Uint8Array): void { this.write(encodeWithPayload(MessageId.bitfield, bytes)); }
+  request(ref: BlockRef): void { this.write(encodeBlockRef(MessageId.request, ref)); }
+  cancel(ref: BlockRef): void { this.write(encodeBlockRef(MessageId.cancel, ref)); }
+  reject(ref: BlockRef): void { this.write(encodeBlockRef(MessageId.reject, ref)); }
+  allowedFast(index: number): void { this.write(encodeIndex(MessageId.allowedFast, index)); }
+  extended(id: number, payload: Uint8Array): void { this.write(encodeWithPayload(MessageId.extended, payload, id)); }
+
+  /** Sends a block without copying it: header and data leave in one corked write. */
+  piece(index: number, begin: number, block: Buffer): void {
+    this.write(encodePieceHeader(index, begin, block.length));
+    this.write(block);
+    this.uploadedBytes += block.length;
+  }
+
+  destroy(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    clearTimeout(this.handshakeTimer);
+    this.parser.stop();
+    this.socket.destroy();
+    this.emit('close', err);
+  }
+
+  private write(buf: Buffer): void {
+    if (this.closed) return;
+    if (!this.corked) {
+      // Everything sent in this tick (a burst of requests, a piece header and its data) goes out
+      // as one writev instead of one syscall per message.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.lastSent = Date.now();
+    this.socket.write(buf);
+  }
+
+  private checkTimers(): void {
+    const now = Date.now();
+    if (now - this.lastReceived > this.opts.idleTimeoutMs) {
+      this.destroy(new ProtocolError('peer sent nothing for too long'));
+    } else if (now - this.lastSent > this.opts.keepAliveMs) {
+      this.write(KEEP_ALIVE);
+    }
+  }
+}
