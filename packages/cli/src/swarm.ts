@@ -7,7 +7,7 @@ import { formatBytes, formatRate } from './format.js';
 import type { ProgressReporter } from './progress.js';
 
 export async function openSession(listen: string | undefined): Promise<Session> {
-  const addr = listen ? parseHostPort(listen) : { host: '0.0.0.0', port: 0 };
+  const addr = listen ? parseHostPort(listen, { listen: true }) : { host: '0.0.0.0', port: 0 };
   return Session.create({ listen: addr });
 }
 

@@ -6,7 +6,8 @@ import { AddressError } from '../errors.js';
 
 export interface HostPort { host: string; port: number }
 
-export function parseHostPort(text: string): HostPort {
+/** `listen` allows port 0 ("any free port"); peer addresses do not. */
+export function parseHostPort(text: string, opts: { listen?: boolean } = {}): HostPort {
   const s = text.trim();
   let host: string;
   let portText: string;
@@ -22,7 +23,7 @@ export function parseHostPort(text: string): HostPort {
     portText = s.slice(colon + 1);
   }
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new AddressError(`invalid port in "${text}"`);
+  if (!/^\d+$/.test(portText) || port < (opts.listen ? 0 : 1) || port > 65535) throw new AddressError(`invalid port in "${text}"`);
   return { host, port };
 }
 

@@ -1,0 +1,47 @@
+/**
+ * bench/download: a 1 GiB single-file torrent seeded by a stock libtorrent on loopback, downloaded
+ * by ct and by a libtorrent leecher in the same run. Prints MB/s, CPU seconds and peak RSS of each
+ * and the ratios. Usage: pnpm bench:download [--size MiB] [--rounds N]
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CT, LT_PEER, PYTHON, WORK, fmt, fresh, freshPort, measure, run, sampleFile, startLibtorrentSeeder } from './lib.js';
+
+const { values } = parseArgs({ options: { size: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '1' } } });
+const mib = Number(values.size);
+const bytes = mib * 1024 * 1024;
+const dir = path.join(WORK, `download-${mib}`);
+const data = path.join(dir, 'seed', 'payload.bin');
+const torrent = path.join(dir, 'payload.torrent');
+
+await sampleFile(data, bytes);
+const made = await run('node', [CT, 'create', data, '-o', torrent, '--piece-length', String(1024 * 1024)]);
+if (made.code !== 0) throw new Error(made.stderr);
+
+const seedPort = freshPort(42000);
+const seeder = await startLibtorrentSeeder(torrent, path.dirname(data), seedPort);
+const rows: { name: string; mbps: number; cpu: number; rss: number }[] = [];
+try {
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const client of ['ct', 'libtorrent'] as const) {
+      const out = path.join(dir, `${client}-dl`);
+      await fresh(out);
+      const m = client === 'ct'
+        ? await measure('node', [CT, 'download', '--metainfo', torrent, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0'])
+        : await measure(PYTHON, [LT_PEER, 'leech', '--torrent', torrent, '--save-path', out, '--port', String(freshPort(44500)), '--peer', `127.0.0.1:${seedPort}`]);
+      rows.push({ name: client, mbps: bytes / 1e6 / m.seconds, cpu: m.cpuSeconds, rss: m.peakRssMiB });
+      await fresh(out);
+    }
+  }
+} finally {
+  seeder.kill('SIGTERM');
+}
+
+const avg = (name: string, key: 'mbps' | 'cpu' | 'rss') => {
+  const r = rows.filter((x) => x.name === name);
+  return r.reduce((s, x) => s + x[key], 0) / r.length;
+};
+console.log(`\nbench/download: ${mib} MiB, 1 MiB pieces, stock libtorrent seeder on 127.0.0.1, ${values.rounds} round(s), ${new Date().toISOString()}`);
+console.log('client       MB/s    CPU s   peak RSS MiB');
+for (const name of ['ct', 'libtorrent']) console.log(`${name.padEnd(11)} ${fmt(avg(name, 'mbps')).padStart(6)} ${fmt(avg(name, 'cpu'), 2).padStart(8)} ${fmt(avg(name, 'rss')).padStart(10)}`);
+console.log(`ratio ct/libtorrent: rate ${fmt(avg('ct', 'mbps') / avg('libtorrent', 'mbps'), 2)}x, CPU ${fmt(avg('ct', 'cpu') / avg('libtorrent', 'cpu'), 2)}x, RSS ${fmt(avg('ct', 'rss') / avg('libtorrent', 'rss'), 2)}x`);

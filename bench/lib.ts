@@ -1,0 +1,83 @@
+/**
+ * Shared benchmark plumbing: sample data, a libtorrent seeder, and running a command under
+ * /usr/bin/time -v to read its wall time, CPU seconds and peak RSS. Benchmarks print figures side
+ * by side with libtorrent on the same run; they are not tests and assert nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const WORK = path.join(ROOT, 'bench', '.work');
+export const CT = path.join(ROOT, 'packages', 'cli', 'dist', 'main.js');
+export const LT_PEER = path.join(ROOT, 'tests', 'helpers', 'lt_peer.py');
+export const PYTHON = '/usr/bin/python3';
+
+/** A file of `bytes` random bytes at `file`, reused across runs. */
+export async function sampleFile(file: string, bytes: number): Promise<void> {
+  if (existsSync(file)) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  const fh = await open(file, 'w');
+  const chunk = 8 * 1024 * 1024;
+  for (let pos = 0; pos < bytes; pos += chunk) await fh.write(randomBytes(Math.min(chunk, bytes - pos)));
+  await fh.close();
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+export interface Measured { seconds: number; cpuSeconds: number; peakRssMiB: number; stdout: string }
+
+/** Runs a command under GNU time and returns wall time, user+sys CPU and peak RSS. */
+export async function measure(cmd: string, args: string[]): Promise<Measured> {
+  const r = await run('/usr/bin/time', ['-v', cmd, ...args]);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.split("\n").filter((l) => !l.startsWith("\t")).join(" ").slice(0, 600)}`);
+  const field = (name: string) => Number(new RegExp(`${name}: ([\\d.:]+)`).exec(r.stderr)?.[1] ?? NaN);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(r.stderr)?.[1] ?? '0';
+  const seconds = wall.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
+  return {
+    seconds,
+    cpuSeconds: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'),
+    peakRssMiB: field('Maximum resident set size \\(kbytes\\)') / 1024,
+    stdout: r.stdout,
+  };
+}
+
+/** Starts a libtorrent seeder and resolves once it listens. */
+export function startLibtorrentSeeder(torrent: string, savePath: string, port: number, rate = 0): Promise<ChildProcess> {
+  const args = [LT_PEER, 'seed', '--torrent', torrent, '--save-path', savePath, '--port', String(port), '--seed-mode'];
+  if (rate) args.push('--rate', String(rate));
+  const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('LISTENING')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`libtorrent seeder exited (${code}): ${out}`)));
+  });
+}
+
+export async function fresh(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+}
+
+/** A port unlikely to clash, different every run (libtorrent will not reconnect to a finished endpoint). */
+export function freshPort(base: number): number {
+  return base + Math.floor(Math.random() * 2000);
+}
+
+export const fmt = (n: number, digits = 1) => n.toFixed(digits);
