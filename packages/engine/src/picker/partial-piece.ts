@@ -13,11 +13,6 @@ export class PartialPiece {
   readonly contributors: (string | undefined)[];
   received = 0;
   requested = 0;
-  /**
-   * After a hash failure with several contributors the piece is fetched again from one peer only,
-   * so the next failure has a single culprit (libtorrent does the same).
-   */
-  onlyPeer: string | undefined;
 
   constructor(readonly index: number, readonly blockCount: number) {
     this.state = new Uint8Array(blockCount);

@@ -88,7 +88,8 @@ export class PiecePicker {
     this.partial.delete(index);
     this.verifying.delete(index);
     if (this.priority[index] > 0) this.wantedRemaining -= this.pieceSize(index);
-    this.orderDirty = true;
+    // The order is not rebuilt: the scan skips pieces we have, and a re-sort per verified piece
+    // cost more than the whole scan (profiled).
   }
 
   /** True once every piece with priority > 0 is verified. */
@@ -177,8 +178,7 @@ export class PiecePicker {
   }
 
   private eligible(p: PartialPiece, peer: PickerPeer): boolean {
-    if (this.priority[p.index] === 0 || !peer.has(p.index)) return false;
-    return p.onlyPeer === undefined || p.onlyPeer === peer.key || p.onlyPeer === PINNED_TO_FIRST_TAKER;
+    return this.priority[p.index] > 0 && peer.has(p.index);
   }
 
   private pickNewPieces(peer: PickerPeer, count: number, out: BlockRequest[]): void {
@@ -198,12 +198,14 @@ export class PiecePicker {
     for (const p of this.partial.values()) {
       if (p.free > 0 && this.eligible(p, peer)) return;
     }
+    // Blocks handed out earlier in this same call are not yet in peer.hasRequested().
+    const justPicked = new Set(out.map((r) => `${r.index}:${r.begin}`));
     for (const p of this.partial.values()) {
       if (!this.eligible(p, peer)) continue;
       for (let b = 0; b < p.blockCount && out.length < count; b++) {
         if (p.state[b] !== BlockState.Requested || p.requests[b] >= this.endgameDuplicates) continue;
         const begin = b * BLOCK_SIZE;
-        if (peer.hasRequested(p.index, begin)) continue;
+        if (peer.hasRequested(p.index, begin) || justPicked.has(`${p.index}:${begin}`)) continue;
         p.requests[b]++;
         out.push({ index: p.index, begin, length: this.blockLength(p.index, b) });
       }
@@ -212,7 +214,6 @@ export class PiecePicker {
   }
 
   private takeFreeBlocks(p: PartialPiece, peer: PickerPeer, count: number, out: BlockRequest[]): void {
-    if (p.onlyPeer === PINNED_TO_FIRST_TAKER) p.onlyPeer = peer.key;
     for (let b = 0; b < p.blockCount && out.length < count; b++) {
       if (p.state[b] !== BlockState.Free) continue;
       p.state[b] = BlockState.Requested;
@@ -282,23 +283,16 @@ export class PiecePicker {
   }
 
   /**
-   * The hash check failed: every block is fetched again. Returns the peers that contributed, so
-   * the caller can blame them; with several contributors the retry is pinned to one peer.
+   * The hash check failed: every block is fetched again. Returns who delivered each block, so
+   * the caller can tell the liar from the innocent (see BlockAttribution).
    */
-  pieceFailed(index: number): string[] {
+  pieceFailed(index: number): (string | undefined)[] {
     this.verifying.delete(index);
     const p = this.partial.get(index);
     if (!p) return [];
-    const contributors = [...new Set(p.contributors.filter((c): c is string => c !== undefined))];
+    const owners = p.contributors.slice();
     p.reset();
-    p.onlyPeer = undefined;
-    if (contributors.length > 1) p.onlyPeer = PINNED_TO_FIRST_TAKER;
-    return contributors;
-  }
-
-  /** A piece pinned to a peer that went away goes to the next peer that takes it. */
-  peerGone(peerKey: string): void {
-    for (const p of this.partial.values()) if (p.onlyPeer === peerKey) p.onlyPeer = PINNED_TO_FIRST_TAKER;
+    return owners;
   }
 
   // ---- introspection -------------------------------------------------------------------------
@@ -313,6 +307,3 @@ export class PiecePicker {
     return p && { received: p.received, requested: p.requested, free: p.free };
   }
 }
-
-/** Marker: the next peer to take a block of this piece becomes its only source. */
-const PINNED_TO_FIRST_TAKER = '\u0000first-taker';

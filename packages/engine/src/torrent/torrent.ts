@@ -23,6 +23,7 @@ import { RateMeter } from '../util/rate-meter.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
 import type { PeerWire } from '../wire/peer-wire.js';
+import { BlockAttribution } from './block-attribution.js';
 import { PeerDialer } from './peer-dialer.js';
 import * as path from 'node:path';
 
@@ -85,8 +86,6 @@ export interface TorrentOptions {
   uploadSlots?: number;
   /** Bytes of pieces kept in memory to serve uploads. */
   uploadCacheBytes?: number;
-  /** Ban a peer after this many failed pieces it contributed to (sole contributors: at once). */
-  maxHashStrikes?: number;
   peer?: Partial<PeerSessionOptions>;
 }
 
@@ -107,7 +106,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
   /** Spare full-size piece buffers, so steady-state downloading allocates nothing. */
   private readonly bufferPool: Buffer[] = [];
   private readonly banned = new Set<string>();
-  private readonly strikes = new Map<string, number>();
+  /** Finds which peer of a multi-source failed piece sent the bad block. */
+  private readonly attribution = new BlockAttribution();
   readonly dialer = new PeerDialer();
   private readonly downRate = new RateMeter();
   private readonly upRate = new RateMeter();
@@ -253,7 +253,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     this.peers.delete(peer.key);
     if (peer.hasAll) this.picker.peerRemoved('all');
     else if (peer.pieces.count > 0) this.picker.peerRemoved(peer.pieces);
-    this.picker.peerGone(peer.key);
     if (peer.outgoing) this.dialer.disconnected(peer.key, Date.now(), err !== undefined);
     this.emit('peer-disconnected', peer.key, err);
   }
@@ -275,24 +274,21 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     this.releaseBuffer(buf);
     if (this.isClosed()) return;
     this.picker.pieceVerified(index);
+    for (const liar of this.attribution.pieceVerified(index, data)) this.ban(liar, `sent a bad block of piece ${index}`);
     for (const p of this.peers.values()) p.sendHave(index);
     this.emit('piece', index);
     if (this.picker.done && this.state === 'downloading') this.onDone();
   }
 
   private onHashFailed(index: number, buf: Buffer): void {
-    this.pieceBuffers.delete(index);
-    this.releaseBuffer(buf);
     this.hashFailures++;
     this.wasted += this.layout.pieceSize(index);
-    const contributors = this.picker.pieceFailed(index);
-    this.emit('hash-failed', index, contributors);
-    const limit = this.opts.maxHashStrikes ?? 3;
-    for (const key of contributors) {
-      const strikes = (this.strikes.get(key) ?? 0) + 1;
-      this.strikes.set(key, strikes);
-      if (contributors.length === 1 || strikes >= limit) this.ban(key, `sent data that failed the hash check for piece ${index}`);
-    }
+    const owners = this.picker.pieceFailed(index);
+    const culprit = this.attribution.pieceFailed(index, buf.subarray(0, this.layout.pieceSize(index)), owners);
+    this.pieceBuffers.delete(index);
+    this.releaseBuffer(buf);
+    this.emit('hash-failed', index, [...new Set(owners.filter((o): o is string => o !== undefined))]);
+    if (culprit) this.ban(culprit, `sent data that failed the hash check for piece ${index}`);
     for (const p of this.peers.values()) p.fillRequests();
   }
 

@@ -56,8 +56,7 @@ export class FrameParser {
     try {
       this.drain();
     } catch (err) {
-      this.stopped = true;
-      this.chunks = [];
+      this.stop();
       throw err;
     }
   }
@@ -66,6 +65,8 @@ export class FrameParser {
   stop(): void {
     this.stopped = true;
     this.chunks = [];
+    this.available = 0;
+    this.head = 0;
   }
 
   /** Bytes received but not yet parsed (bounded by maxMessageLength + one chunk). */

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ProtocolError } from '../src/errors.js';
+import { FrameParser } from '../src/wire/frame-parser.js';
+import { encodeBlockRef, encodeHandshake, encodeIndex, encodePieceHeader, encodeSimple, encodeWithPayload, KEEP_ALIVE, MessageId, type HandshakeInfo, type WireMessage } from '../src/wire/messages.js';
+
+const infoHash = Buffer.alloc(20, 0xab);
+const peerId = Buffer.from('-XX0000-123456789012');
+
+function collect(max = 1 << 20) {
+  const messages: WireMessage[] = [];
+  const handshakes: HandshakeInfo[] = [];
+  const parser = new FrameParser({ maxMessageLength: max, onHandshake: (h) => handshakes.push(h), onMessage: (m) => messages.push(m) });
+  return { parser, messages, handshakes };
+}
+
+function stream(): Buffer {
+  const block = Buffer.alloc(16384, 0x5a);
+  return Buffer.concat([
+    encodeHandshake(infoHash, peerId, { fast: true, extended: true, dht: false }),
+    encodeWithPayload(MessageId.bitfield, Buffer.from([0xf0])),
+    encodeSimple(MessageId.unchoke),
+    KEEP_ALIVE,
+    encodeIndex(MessageId.have, 7),
+    encodeBlockRef(MessageId.request, { index: 1, begin: 16384, length: 16384 }),
+    encodePieceHeader(2, 0, block.length), block,
+    encodeWithPayload(MessageId.extended, Buffer.from('d1:v2:xxe'), 0),
+    Buffer.from([0, 0, 0, 1, 99]), // unknown id: ignored, not fatal
+  ]);
+}
+
+test('parses a whole stream in one chunk and byte by byte alike', () => {
+  const data = stream();
+  const whole = collect();
+  whole.parser.push(data);
+  for (const size of [1, 3, 7, 64, 1000]) {
+    const pieces = collect();
+    for (let i = 0; i < data.length; i += size) pieces.parser.push(data.subarray(i, i + size));
+    assert.deepEqual(pieces.messages, whole.messages, `chunk size ${size}`);
+  }
+  assert.equal(whole.handshakes.length, 1);
+  assert.ok(whole.handshakes[0].infoHash.equals(infoHash));
+  assert.ok(whole.handshakes[0].fast && whole.handshakes[0].extended && !whole.handshakes[0].dht);
+  assert.deepEqual(whole.messages.map((m) => m.type), ['bitfield', 'unchoke', 'keep-alive', 'have', 'request', 'piece', 'extended', 'unknown']);
+  const piece = whole.messages[5] as Extract<WireMessage, { type: 'piece' }>;
+  assert.equal(piece.block.length, 16384);
+  assert.ok(piece.block.every((b) => b === 0x5a));
+});
+
+test('a 2 GiB length prefix is refused at once, without buffering', () => {
+  const { parser } = collect(256 * 1024);
+  parser.push(encodeHandshake(infoHash, peerId, { fast: false, extended: false, dht: false }));
+  assert.throws(() => parser.push(Buffer.from([0x80, 0, 0, 0, 7])), (e: unknown) => e instanceof ProtocolError && /exceeds/.test(e.message));
+  assert.equal(parser.buffered, 0);
+});
+
+test('garbage instead of a handshake is refused on the first byte', () => {
+  const { parser } = collect();
+  assert.throws(() => parser.push(Buffer.from('GET / HTTP/1.1\r\n')), /not a BitTorrent handshake/);
+});
+
+test('messages whose size does not fit their id are refused', () => {
+  for (const bad of [
+    Buffer.from([0, 0, 0, 2, MessageId.choke, 0]),
+    Buffer.from([0, 0, 0, 4, MessageId.have, 0, 0, 1]),
+    Buffer.from([0, 0, 0, 5, MessageId.request, 0, 0, 0, 1]),
+    Buffer.from([0, 0, 0, 8, MessageId.piece, 0, 0, 0, 1, 0, 0, 0]),
+    Buffer.from([0, 0, 0, 1, MessageId.extended]),
+  ]) {
+    const { parser } = collect();
+    parser.push(encodeHandshake(infoHash, peerId, { fast: false, extended: false, dht: false }));
+    assert.throws(() => parser.push(bad), /invalid length/, bad.toString('hex'));
+  }
+});
+
+test('after an error further input is ignored', () => {
+  const { parser, messages } = collect();
+  parser.push(encodeHandshake(infoHash, peerId, { fast: false, extended: false, dht: false }));
+  assert.throws(() => parser.push(Buffer.from([0, 0, 0, 2, 0, 0])));
+  parser.push(encodeSimple(MessageId.unchoke));
+  assert.equal(messages.length, 0);
+});

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BLOCK_SIZE, PiecePicker, type PickerPeer } from '../src/picker/piece-picker.js';
+import { Bitfield } from '../src/util/bitfield.js';
+
+const PL = BLOCK_SIZE * 4;
+function picker(pieces: number, lastPieceBytes = PL, seed = 1): PiecePicker {
+  let s = seed;
+  const random = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  return new PiecePicker({ pieceCount: pieces, pieceLength: PL, totalLength: PL * (pieces - 1) + lastPieceBytes }, random);
+}
+function peer(key: string, has: (i: number) => boolean = () => true): PickerPeer & { requested: Set<string> } {
+  const requested = new Set<string>();
+  return { key, has, requested, hasRequested: (i, b) => requested.has(`${i}:${b}`) };
+}
+const take = (p: PickerPeer & { requested: Set<string> }, blocks: { index: number; begin: number }[]) => {
+  for (const b of blocks) p.requested.add(`${b.index}:${b.begin}`);
+  return blocks;
+};
+
+test('rarest piece first', () => {
+  const pk = picker(4);
+  const a = new Bitfield(4); [0, 1, 2, 3].forEach((i) => a.set(i));
+  const b = new Bitfield(4); [0, 1, 3].forEach((i) => b.set(i));
+  const c = new Bitfield(4); [0, 3].forEach((i) => c.set(i));
+  pk.peerAdded(a); pk.peerAdded(b); pk.peerAdded(c);
+  // availability: 0->3, 1->2, 2->1, 3->3
+  const got = pk.pick(peer('x'), 4 * 4);
+  assert.deepEqual(got.slice(0, 4).map((r) => r.index), [2, 2, 2, 2], 'rarest (1 copy) first');
+  assert.deepEqual(got.slice(4, 8).map((r) => r.index), [1, 1, 1, 1], 'then 2 copies');
+  assert.deepEqual(new Set(got.slice(8).map((r) => r.index)), new Set([0, 3]), 'then the common ones');
+});
+
+test('random tie-break differs between pickers but is stable for one', () => {
+  const orders = new Set<string>();
+  for (let seed = 1; seed < 8; seed++) {
+    const pk = picker(16, PL, seed);
+    pk.peerAdded('all');
+    orders.add(pk.pick(peer('x'), 4 * 3).filter((_, i) => i % 4 === 0).map((r) => r.index).join(','));
+  }
+  assert.ok(orders.size > 3, 'different seeds spread peers over different pieces');
+});
+
+test('blocks of a piece are handed out in order, the short last piece has short blocks', () => {
+  const pk = picker(2, BLOCK_SIZE + 100);
+  pk.peerAdded('all');
+  const got = pk.pick(peer('x', (i) => i === 1), 10);
+  assert.deepEqual(got, /* endgame adds nothing: a peer never gets the same block twice */ [{ index: 1, begin: 0, length: BLOCK_SIZE }, { index: 1, begin: BLOCK_SIZE, length: 100 }]);
+});
+
+test('partial pieces are finished before new ones are started', () => {
+  const pk = picker(8);
+  pk.peerAdded('all');
+  const a = peer('a');
+  const first = take(a, pk.pick(a, 2));
+  assert.equal(new Set(first.map((r) => r.index)).size, 1);
+  const b = peer('b');
+  const second = pk.pick(b, 2);
+  assert.equal(second[0].index, first[0].index, 'b continues the piece a started');
+  assert.equal(second[0].begin, 2 * BLOCK_SIZE);
+});
+
+test('priority 0 pieces are never picked; higher priority wins over rarity', () => {
+  const pk = picker(4);
+  pk.peerAdded('all');
+  const rare = new Bitfield(4); rare.set(1);
+  pk.peerAdded(rare); pk.peerAdded(rare);
+  pk.setPriority(0, 0);
+  pk.setPriority(3, 7);
+  const got = pk.pick(peer('x'), 16);
+  assert.equal(got[0].index, 3);
+  assert.ok(!got.some((r) => r.index === 0));
+  assert.equal(pk.bytesWantedRemaining, 3 * PL);
+});
+
+test('a received block is new once, then duplicate; unrequested blocks are unwanted', () => {
+  const pk = picker(1);
+  pk.peerAdded('all');
+  const a = peer('a');
+  const [r] = take(a, pk.pick(a, 1));
+  assert.equal(pk.blockReceived(r.index, r.begin, 'a'), 'new');
+  assert.equal(pk.blockReceived(r.index, r.begin, 'a'), 'duplicate');
+  assert.equal(pk.blockReceived(0, 3 * BLOCK_SIZE, 'a'), 'unwanted');
+  assert.equal(pk.blockReceived(0, 5, 'a'), 'unwanted');
+});
+
+test('abandoned requests become free again', () => {
+  const pk = picker(1);
+  pk.peerAdded('all');
+  const got = pk.pick(peer('a'), 4);
+  assert.equal(pk.partialState(0)?.free, 0);
+  pk.requestAbandoned(got[1].index, got[1].begin);
+  assert.equal(pk.partialState(0)?.free, 1);
+  const next = pk.pick(peer('c'), 4);
+  assert.deepEqual(next[0], got[1], 'the freed block first');
+  assert.equal(next.filter((r) => r.begin === got[1].begin).length, 1, 'and never twice in one pick');
+});
+
+test('endgame: requested blocks go to a second peer, never twice to the same one, at most twice', () => {
+  const pk = picker(1);
+  pk.peerAdded('all');
+  const a = peer('a');
+  take(a, pk.pick(a, 4));
+  const b = peer('b');
+  const dup = take(b, pk.pick(b, 10));
+  assert.equal(dup.length, 4, 'b duplicates all four outstanding blocks');
+  assert.equal(pk.pick(b, 10).length, 0, 'b already asked for them');
+  assert.equal(pk.pick(peer('c'), 10).length, 0, 'no third copy');
+  assert.equal(pk.blockReceived(0, 0, 'b'), 'new');
+  assert.equal(pk.blockReceived(0, 0, 'a'), 'duplicate');
+});
+
+test('endgame waits while free blocks remain', () => {
+  const pk = picker(2);
+  pk.peerAdded('all');
+  const a = peer('a');
+  take(a, pk.pick(a, 4));
+  const got = pk.pick(peer('b'), 4);
+  assert.equal(got.length, 4);
+  assert.ok(!got.some((r) => a.requested.has(`${r.index}:${r.begin}`)), 'free blocks of the other piece first');
+});
+
+test('verification completes a piece; failure frees every block and tells who sent each', () => {
+  const pk = picker(2);
+  pk.peerAdded('all');
+  const a = peer('a');
+  const b = peer('b');
+  const fromA = take(a, pk.pick(a, 2));
+  const fromB = take(b, pk.pick(b, 2));
+  assert.equal(fromA[0].index, fromB[0].index);
+  const index = fromA[0].index;
+  for (const r of fromA) pk.blockReceived(r.index, r.begin, 'a');
+  for (const r of fromB) pk.blockReceived(r.index, r.begin, 'b');
+  assert.ok(pk.isPieceComplete(index));
+  assert.deepEqual(pk.pieceFailed(index), ['a', 'a', 'b', 'b']);
+  assert.equal(pk.partialState(index)?.free, 4);
+  const c = peer('c');
+  const retry = take(c, pk.pick(c, 4));
+  assert.ok(retry.every((r) => r.index === index), 'the failed piece is fetched again first');
+  for (let blk = 0; blk < 4; blk++) pk.blockReceived(index, blk * BLOCK_SIZE, 'c');
+  pk.pieceVerified(index);
+  assert.ok(pk.have.get(index));
+  assert.equal(pk.bytesWantedRemaining, PL);
+});
+
+test('interest and completion', () => {
+  const pk = picker(3);
+  const one = new Bitfield(3); one.set(1);
+  assert.ok(pk.isInteresting({ has: (i) => one.get(i) }));
+  pk.markHave(1);
+  assert.ok(!pk.isInteresting({ has: (i) => one.get(i) }));
+  pk.markHave(0); pk.markHave(2);
+  assert.ok(pk.done);
+});
+
+test('a long random run: every block is requested, received once and the torrent completes', () => {
+  const pieces = 40;
+  const pk = picker(pieces, 1000, 3);
+  const peers = [0, 1, 2].map((k) => peer(`p${k}`, (i) => (i + k) % 3 !== 0));
+  peers.forEach((p) => { const bf = new Bitfield(pieces); for (let i = 0; i < pieces; i++) if (p.has(i)) bf.set(i); pk.peerAdded(bf); });
+  let rounds = 0;
+  while (!pk.done && rounds++ < 10000) {
+    for (const p of peers) {
+      for (const r of take(p, pk.pick(p, 3))) {
+        p.requested.delete(`${r.index}:${r.begin}`);
+        if (rounds % 7 === 0) { pk.requestAbandoned(r.index, r.begin); continue; }
+        pk.blockReceived(r.index, r.begin, p.key);
+        if (pk.isPieceComplete(r.index)) pk.pieceVerified(r.index);
+      }
+    }
+  }
+  assert.ok(pk.done, 'completed');
+  assert.equal(pk.have.count, pieces);
+});
