@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything ct needs on a fresh Debian 12 with Node 20, then builds it.
+#   Debian: fuse + libfuse2 (fuse-native's prebuild; never fuse3, it removes fusermount),
+#           python3-libtorrent (the real peer our tests and benchmarks run against), attr (getfattr),
+#           time (GNU time for benchmarks).
+#   npm:    pnpm 10 (pnpm 11 needs Node 22), then the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(fuse libfuse2 python3-libtorrent attr time)
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  echo "setup: installing pnpm $PNPM_VERSION"
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1
+fi
+
+pnpm install --frozen-lockfile --reporter=silent
+pnpm run -s build
+echo "setup: ready (ct built in packages/cli/dist)"

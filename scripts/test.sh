@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Every test: unit tests of the pure parts, then integration tests against real peers (libtorrent
+# from Debian, ct itself) over TCP on 127.0.0.1. Builds first so the CLI under test is current.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pnpm run -s build
+node --import tsx --test --test-reporter=spec packages/*/test/*.test.ts
+# One file at a time: they spawn peers and a 2-core machine is easily saturated.
+node --import tsx --test --test-reporter=spec --test-concurrency=1 tests/integration/*.test.ts

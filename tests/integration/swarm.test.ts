@@ -1,0 +1,85 @@
+/**
+ * ct with ct: a download assembled from three ct seeders that each hold a third of the pieces,
+ * and a restart that finds half the data already on disk and fetches only the rest.
+ */
+import assert from 'node:assert/strict';
+import { cp, open, readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { FileLayout, parseMetainfo, type Metainfo } from '@ct/engine';
+import { makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
+import { ct, ctRun, freePort, stopAll } from '../helpers/procs.js';
+
+const PIECE = 65536;
+let work: string;
+let src: string;
+let torrent: string;
+let meta: Metainfo;
+
+before(async () => {
+  work = await tempDir();
+  src = path.join(work, 'src');
+  await makeTree(path.join(src, 'set'), [['one.bin', 900_000], ['two/two.bin', 650_001], ['three.bin', 10], ['empty', 0]]);
+  torrent = path.join(work, 'set.torrent');
+  assert.equal((await ctRun(['create', path.join(src, 'set'), '-o', torrent, '--piece-length', String(PIECE)])).code, 0);
+  meta = parseMetainfo(await readFile(torrent));
+});
+after(async () => {
+  await stopAll();
+  await removeDir(work);
+});
+
+/** Overwrites with zeros every piece for which keep(index) is false, so it fails verification. */
+async function damagePieces(root: string, keep: (index: number) => boolean): Promise<void> {
+  const layout = new FileLayout(meta.files, meta.pieceLength);
+  for (let i = 0; i < meta.pieceCount; i++) {
+    if (keep(i)) continue;
+    for (const s of layout.pieceSegments(i)) {
+      const fh = await open(path.join(root, meta.name, ...meta.files[s.fileIndex].path), 'r+');
+      await fh.write(Buffer.alloc(s.length), 0, s.length, s.fileOffset);
+      await fh.close();
+    }
+  }
+}
+
+test('downloads from three ct seeders that each hold only a third of the pieces', async () => {
+  const seeds: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const dir = path.join(work, `seeder${k}`);
+    await cp(src, dir, { recursive: true });
+    await damagePieces(dir, (i) => i % 3 === k);
+    const port = await freePort();
+    const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', dir, '--listen', `127.0.0.1:${port}`, '--json'], `ct seed ${k}`);
+    const ready = JSON.parse((await seeder.waitFor(/^\{"type":"ready".*$/m))[0]);
+    assert.equal(ready.piecesHave, [...Array(meta.pieceCount).keys()].filter((i) => i % 3 === k).length, `seeder ${k} holds only its third`);
+    seeds.push(`127.0.0.1:${port}`);
+  }
+  const dest = path.join(work, 'from-three');
+  const r = await ctRun(['download', '--metainfo', torrent, '--seeds', seeds.join(','), '--download-dir', dest, '--json', '--listen', '127.0.0.1:0'], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const connected = new Set(r.stdout.split('\n').filter((l) => l.includes('"peer-connected"')).map((l) => JSON.parse(l).peer));
+  assert.equal(connected.size, 3, 'fetched from all three');
+  const cmp = await sameTree(path.join(src, 'set'), path.join(dest, 'set'));
+  assert.ok(cmp.same, cmp.detail);
+});
+
+test('a restart with half the data present fetches only the rest', async () => {
+  const full = path.join(work, 'full');
+  await cp(src, full, { recursive: true });
+  const port = await freePort();
+  const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', full, '--listen', `127.0.0.1:${port}`, '--json'], 'ct seed full');
+  await seeder.waitFor(/"type":"ready"/);
+  const dest = path.join(work, 'half');
+  await cp(src, dest, { recursive: true });
+  const half = Math.floor(meta.pieceCount / 2);
+  await damagePieces(dest, (i) => i < half);
+  const r = await ctRun(['download', '--metainfo', torrent, '--seeds', `127.0.0.1:${port}`, '--download-dir', dest, '--json', '--listen', '127.0.0.1:0'], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(lines.find((j) => j.type === 'started').alreadyHave, half);
+  const done = lines.find((j) => j.type === 'done');
+  const missingBytes = meta.totalLength - half * meta.pieceLength;
+  assert.equal(done.downloaded, missingBytes, 'exactly the missing pieces were fetched');
+  const cmp = await sameTree(path.join(src, 'set'), path.join(dest, 'set'));
+  assert.ok(cmp.same, cmp.detail);
+});
