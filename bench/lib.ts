@@ -56,8 +56,9 @@ export async function measure(cmd: string, args: string[]): Promise<Measured> {
 }
 
 /** Starts a libtorrent seeder and resolves once it listens. */
-export function startLibtorrentSeeder(torrent: string, savePath: string, port: number, rate = 0): Promise<ChildProcess> {
-  const args = [LT_PEER, 'seed', '--torrent', torrent, '--save-path', savePath, '--port', String(port), '--seed-mode'];
+export function startLibtorrentSeeder(torrent: string, savePath: string, port: number, rate = 0, seedMode = true): Promise<ChildProcess> {
+  const args = [LT_PEER, 'seed', '--torrent', torrent, '--save-path', savePath, '--port', String(port)];
+  if (seedMode) args.push('--seed-mode');
   if (rate) args.push('--rate', String(rate));
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {

@@ -11,7 +11,7 @@ import { sharedHasherPool, type HasherPool } from '../storage/hasher-pool.js';
 import { Torrent, type TorrentOptions } from '../torrent/torrent.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { DEFAULT_WIRE_OPTIONS, PeerWire, type PeerWireOptions } from '../wire/peer-wire.js';
+import { DEFAULT_WIRE_OPTIONS, PeerWire, connectWithSharedReads, type PeerWireOptions } from '../wire/peer-wire.js';
 
 export interface SessionOptions {
   /** Where to accept peers; `false` for no listening socket. Default 0.0.0.0:0 (any free port). */
@@ -112,7 +112,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       return;
     }
     const { host, port } = parseHostPort(address);
-    const socket = net.connect({ host, port });
+    const socket = connectWithSharedReads(host, port);
     this.track(socket);
     socket.setTimeout(this.opts.connectTimeoutMs ?? 10_000, () => socket.destroy(new Error('connect timeout')));
     const wire = new PeerWire(socket, this.wireOptions);

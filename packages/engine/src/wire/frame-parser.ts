@@ -48,8 +48,13 @@ export class FrameParser {
 
   constructor(private readonly opts: FrameParserOptions) {}
 
-  /** Feeds bytes; throws ProtocolError on the first violation (and ignores input after it). */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds bytes; throws ProtocolError on the first violation (and ignores input after it).
+   * `transient`: the caller reuses `chunk`'s memory after this call (a shared read buffer), so
+   * unparsed bytes are copied out before returning. Messages delivered during the call may be
+   * views of `chunk`: consumers copy what they keep.
+   */
+  push(chunk: Buffer, transient = false): void {
     if (this.stopped || chunk.length === 0) return;
     this.chunks.push(chunk);
     this.available += chunk.length;
@@ -59,6 +64,20 @@ export class FrameParser {
       this.stop();
       throw err;
     }
+    if (transient && this.available > 0 && !this.stopped) this.ownLeftover();
+  }
+
+  /** Copies the unparsed tail into memory of our own (at most one message). */
+  private ownLeftover(): void {
+    const owned = Buffer.allocUnsafe(this.available);
+    let filled = 0;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks[i];
+      const from = i === 0 ? this.head : 0;
+      filled += c.copy(owned, filled, from);
+    }
+    this.chunks = [owned];
+    this.head = 0;
   }
 
   /** Stops delivering messages, e.g. once the connection is being torn down. */

@@ -38,6 +38,10 @@ export interface HandshakeInfo {
 
 export interface BlockRef { index: number; begin: number; length: number }
 
+/**
+ * A parsed message. Buffers inside (`block`, `bytes`, `payload`) may be views of a shared read
+ * buffer that is reused after the 'message' event returns: copy whatever you keep.
+ */
 export type WireMessage =
   | { type: 'keep-alive' }
   | { type: 'choke' }

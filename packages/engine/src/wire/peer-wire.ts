@@ -4,6 +4,7 @@
  * enforces the connection-level timeouts (handshake, idle) and keep-alives. It knows nothing of
  * torrents or pieces; PeerSession gives the messages meaning.
  */
+import * as net from 'node:net';
 import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -39,6 +40,34 @@ export interface PeerWireEvents {
   drain: [];
 }
 
+/**
+ * One read buffer for every outgoing connection of the process. Node's default gives each read a
+ * new 64 KiB Buffer: ~16,000 short-lived allocations per GiB downloaded, and GC pressure that shows
+ * in peak RSS. With `onread` the kernel fills this buffer (up to 1 MiB per read, fewer syscalls),
+ * the parser consumes it synchronously and copies out only an incomplete trailing message.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
+const sharedReadSockets = new WeakMap<Socket, PeerWire | undefined>();
+
+/** net.connect() whose reads go through the shared buffer straight into the socket's PeerWire. */
+export function connectWithSharedReads(host: string, port: number): Socket {
+  let socket: Socket | undefined = undefined;
+  socket = net.connect({
+    host,
+    port,
+    onread: {
+      buffer: SHARED_READ_BUFFER,
+      callback: (bytes: number, buf: Uint8Array) => {
+        const wire = socket && sharedReadSockets.get(socket);
+        wire?.onBytes(Buffer.from(buf.buffer, buf.byteOffset, bytes), true);
+        return true;
+      },
+    },
+  });
+  sharedReadSockets.set(socket, undefined);
+  return socket;
+}
+
 export class PeerWire extends TypedEmitter<PeerWireEvents> {
   private readonly parser: FrameParser;
   private closed = false;
@@ -61,14 +90,10 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
       onMessage: (msg) => this.emit('message', msg),
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.lastReceived = Date.now();
-      try {
-        this.parser.push(chunk);
-      } catch (err) {
-        this.destroy(err as Error);
-      }
-    });
+    // Sockets created by connectWithSharedReads() deliver through onReadShared(); others emit
+    // 'data' with a fresh buffer per read.
+    if (!sharedReadSockets.has(socket)) socket.on('data', (chunk: Buffer) => this.onBytes(chunk, false));
+    else sharedReadSockets.set(socket, this);
     socket.on('drain', () => this.emit('drain'));
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => this.destroy());
@@ -77,6 +102,16 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
     const tick = Math.min(opts.keepAliveMs, opts.idleTimeoutMs) / 4;
     this.timer = setInterval(() => this.checkTimers(), tick);
     this.timer.unref();
+  }
+
+  /** Bytes from the socket; `transient` when they sit in the shared read buffer. */
+  onBytes(chunk: Buffer, transient: boolean): void {
+    this.lastReceived = Date.now();
+    try {
+      this.parser.push(chunk, transient);
+    } catch (err) {
+      this.destroy(err as Error);
+    }
   }
 
   get isClosed(): boolean {
