@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cp, open, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { FileLayout, parseMetainfo, type Metainfo } from '@ct/engine';
+import { FileLayout, Session, createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
 import { makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { ct, ctRun, freePort, stopAll } from '../helpers/procs.js';
 
@@ -82,4 +82,39 @@ test('a restart with half the data present fetches only the rest', async () => {
   assert.equal(done.downloaded, missingBytes, 'exactly the missing pieces were fetched');
   const cmp = await sameTree(path.join(src, 'set'), path.join(dest, 'set'));
   assert.ok(cmp.same, cmp.detail);
+});
+
+test('IPv6: ct seeds on [::1] and ct downloads from it', async () => {
+  const port = await freePort('::1');
+  const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `[::1]:${port}`, '--json'], 'ct seed v6');
+  await seeder.waitFor(/"type":"ready"/);
+  const dest = path.join(work, 'v6');
+  const r = await ctRun(['download', '--metainfo', torrent, '--seeds', `[::1]:${port}`, '--download-dir', dest, '--quiet', '--listen', '[::1]:0'], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const cmp = await sameTree(path.join(src, 'set'), path.join(dest, 'set'));
+  assert.ok(cmp.same, cmp.detail);
+  seeder.kill();
+});
+
+test('one session seeds two torrents on one port, another session downloads both at once', async () => {
+  const other = path.join(work, 'other-src');
+  await makeTree(path.join(other, 'second'), [['b.bin', 400_000]]);
+  const second = parseMetainfo(Buffer.from(await createTorrent(path.join(other, 'second'), { pieceLength: 32768 })));
+  const seeder = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const leecher = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  try {
+    await seeder.addTorrent(meta, { downloadDir: src, readOnly: true });
+    await seeder.addTorrent(second, { downloadDir: other, readOnly: true });
+    const addr = `127.0.0.1:${seeder.listenAddress?.port}`;
+    const dest = path.join(work, 'both');
+    const torrents = await Promise.all([meta, second].map((m) => leecher.addTorrent(m, { downloadDir: dest, peers: [addr] })));
+    await Promise.all(torrents.map((t) => (t.isDone ? undefined : new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${t.metainfo.name} did not complete`)), 60_000);
+      t.once('done', () => { clearTimeout(timer); resolve(); });
+    }))));
+    assert.ok((await sameTree(path.join(src, 'set'), path.join(dest, 'set'))).same);
+    assert.ok((await sameTree(path.join(other, 'second'), path.join(dest, 'second'))).same);
+  } finally {
+    await Promise.all([seeder.close(), leecher.close()]);
+  }
 });

@@ -80,3 +80,33 @@ test('after an error further input is ignored', () => {
   parser.push(encodeSimple(MessageId.unchoke));
   assert.equal(messages.length, 0);
 });
+
+// The shared read buffer is overwritten by the next read: whatever the parser keeps between
+// pushes must be its own copy, or messages split across reads come out corrupted.
+test('transient chunks: leftovers are copied before the caller reuses the memory', () => {
+  const data = stream();
+  const expected = collect();
+  expected.parser.push(data);
+  for (const size of [5, 100, 16000, 20000, 65536]) {
+    const got = collect();
+    const shared = Buffer.alloc(size);
+    const blocks: Buffer[] = [];
+    const parser = new FrameParser({
+      maxMessageLength: 1 << 20,
+      onHandshake: () => undefined,
+      onMessage: (m) => {
+        got.messages.push(m);
+        if (m.type === 'piece') blocks.push(Buffer.from(m.block)); // consumers copy what they keep
+      },
+    });
+    for (let i = 0; i < data.length; i += size) {
+      const n = Math.min(size, data.length - i);
+      data.copy(shared, 0, i, i + n);
+      parser.push(shared.subarray(0, n), true);
+      shared.fill(0xee); // the next read overwrites it
+    }
+    assert.deepEqual(got.messages.map((m) => m.type), expected.messages.map((m) => m.type), `chunk size ${size}`);
+    assert.equal(blocks.length, 1);
+    assert.ok(blocks[0].every((b) => b === 0x5a), `piece payload intact with chunk size ${size}`);
+  }
+});

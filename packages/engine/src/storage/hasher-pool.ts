@@ -33,16 +33,20 @@ export class HasherPool {
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
-      worker.unref();
+      // No inherited flags: the source is CommonJS, and a parent's --input-type=module would break it.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
       const slot = { worker, pending: 0 };
       worker.on('message', (msg: { id: number; digest: Uint8Array }) => {
-        slot.pending--;
+        if (--slot.pending === 0) worker.unref();
         const job = this.jobs.get(msg.id);
         this.jobs.delete(msg.id);
         job?.resolve(Buffer.from(msg.digest));
       });
       worker.on('error', (err) => this.failAll(err));
+      // Referenced only while hashing: idle workers must never keep an embedding program alive (a
+      // test process hung on exactly that), but a pending hash must (or `await` is abandoned).
+      // After the listeners, because adding a 'message' listener refs the port again.
+      worker.unref();
       this.workers.push(slot);
     }
   }
@@ -53,7 +57,7 @@ export class HasherPool {
     let slot = this.workers[0];
     for (const w of this.workers) if (w.pending < slot.pending) slot = w;
     const id = this.nextId++;
-    slot.pending++;
+    if (slot.pending++ === 0) slot.worker.ref();
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
       // A plain Uint8Array view posts ~14x faster than a Buffer (measured): Buffers take a slower
