@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { FileLayout, Session, createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
 import { makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
-import { ct, ctRun, freePort, stopAll } from '../helpers/procs.js';
+import { CT, ct, ctRun, freePort, stopAll } from '../helpers/procs.js';
+import { spawnSync } from 'node:child_process';
 
 const PIECE = 65536;
 let work: string;
@@ -117,4 +118,20 @@ test('one session seeds two torrents on one port, another session downloads both
   } finally {
     await Promise.all([seeder.close(), leecher.close()]);
   }
+});
+
+test('on a terminal, download draws a progress bar (run under a real pseudo-terminal)', async () => {
+  const port = await freePort();
+  const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `127.0.0.1:${port}`, '--json'], 'ct seed tty');
+  await seeder.waitFor(/"type":"ready"/);
+  const dest = path.join(work, 'tty');
+  const cmd = [process.execPath, CT, 'download', '--metainfo', torrent, '--seeds', `127.0.0.1:${port}`, '--download-dir', dest, '--listen', '127.0.0.1:0']
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  // util-linux `script` gives the command a pty, so process.stdout.isTTY is true inside.
+  const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\r\x1b\[K\[[#.]{24}\] \d+\.\d% /, 'a redrawn bar');
+  assert.match(r.stdout, /ETA/);
+  assert.match(r.stdout, /done: set/);
+  seeder.kill();
 });

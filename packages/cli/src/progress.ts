@@ -25,9 +25,14 @@ export class ProgressReporter {
     this.timer = setInterval(() => this.render(), this.mode === 'tty' ? 250 : 1000);
   }
 
+  /** Stops redrawing after one last frame, so even a download faster than one tick shows its bar. */
   stop(): void {
+    if (this.timer === undefined) return;
     clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.mode === 'tty' || this.mode === 'plain') this.render();
     if (this.mode === 'tty' && this.lastLine) process.stdout.write('\n');
+    this.lastLine = '';
   }
 
   /** One event line in the mode's format (JSON object or text). */
