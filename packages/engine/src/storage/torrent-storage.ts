@@ -53,7 +53,8 @@ const read = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
 export class TorrentStorage {
   /** Absolute path of every file (pad files included, never opened). */
   readonly filePaths: string[];
-  private readonly fds = new Map<number, Promise<number>>();
+  /** Open descriptors by file index, with how many IOs are using each right now. */
+  private readonly fds = new Map<number, OpenFile>();
   /** The last queued write of each file: writes to one file never overlap (see serialised()). */
   private readonly writeChains = new Map<number, Promise<void>>();
   private readonly maxOpen: number;
@@ -77,14 +78,14 @@ export class TorrentStorage {
   /** Writes a verified piece to its files. */
   async writePiece(index: number, data: Buffer): Promise<void> {
     const segments = this.layout.pieceSegments(index);
-    await Promise.all(segments.filter((s) => !s.pad).map((s) => this.serialised(s.fileIndex, async () => {
-      const fd = await this.open(s.fileIndex, true);
-      try {
-        await write(fd, data, s.rangeOffset, s.length, s.fileOffset);
-      } catch (err) {
-        throw new StorageError(`cannot write ${this.filePaths[s.fileIndex]}: ${(err as Error).message}`, { cause: err });
-      }
-    })));
+    await Promise.all(segments.filter((s) => !s.pad).map((s) => this.serialised(s.fileIndex, () =>
+      this.withFile(s.fileIndex, true, async (fd) => {
+        try {
+          await write(fd, data, s.rangeOffset, s.length, s.fileOffset);
+        } catch (err) {
+          throw new StorageError(`cannot write ${this.filePaths[s.fileIndex]}: ${(err as Error).message}`, { cause: err });
+        }
+      }))));
   }
 
   /**
@@ -112,11 +113,11 @@ export class TorrentStorage {
         into.fill(0, s.rangeOffset, s.rangeOffset + s.length);
         return;
       }
-      const fd = await this.open(s.fileIndex, false).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return -1;
-        throw err;
-      });
-      const n = fd < 0 ? 0 : await read(fd, into, s.rangeOffset, s.length, s.fileOffset);
+      const n = await this.withFile(s.fileIndex, false, (fd) => read(fd, into, s.rangeOffset, s.length, s.fileOffset))
+        .catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return 0; // a file no piece has touched yet reads as zeros
+          throw err;
+        });
       if (n < s.length) into.fill(0, s.rangeOffset + n, s.rangeOffset + s.length);
     }));
     return into;
@@ -144,19 +145,56 @@ export class TorrentStorage {
   }
 
   async close(): Promise<void> {
-    const fds = [...this.fds.values()];
+    const files = [...this.fds.values()];
     this.fds.clear();
-    await Promise.all(fds.map((p) => p.then((fd) => new Promise<void>((r) => fs.close(fd, () => r())), () => undefined)));
+    await Promise.all(files.map((f) => f.fd.then((fd) => new Promise<void>((r) => fs.close(fd, () => r())), () => undefined)));
   }
 
-  private open(fileIndex: number, forWrite: boolean): Promise<number> {
-    const existing = this.fds.get(fileIndex);
-    if (existing) return existing;
-    if (this.fds.size >= this.maxOpen) this.evictOne();
-    const p = this.doOpen(fileIndex, forWrite && !this.opts.readOnly);
-    this.fds.set(fileIndex, p);
-    p.catch(() => this.fds.delete(fileIndex));
-    return p;
+  /**
+   * Runs `io` with an open descriptor of the file. A descriptor is closed (to stay under
+   * `maxOpenFiles`) only while no IO uses it: closing one under an in-flight IO could let the
+   * number be reused by another file and the IO land there.
+   */
+  private async withFile<T>(fileIndex: number, forWrite: boolean, io: (fd: number) => Promise<T>): Promise<T> {
+    let entry = this.fds.get(fileIndex);
+    if (entry && forWrite && !entry.writable && !this.opts.readOnly) {
+      // Opened by a read before the file existed for writing: reopen with create + allocation.
+      this.closeWhenIdle(fileIndex, entry);
+      entry = undefined;
+    }
+    if (!entry) {
+      this.evictIdle();
+      const writable = forWrite && !this.opts.readOnly;
+      entry = { fd: this.doOpen(fileIndex, writable), users: 0, writable };
+      const created = entry;
+      this.fds.set(fileIndex, created);
+      created.fd.catch(() => { if (this.fds.get(fileIndex) === created) this.fds.delete(fileIndex); });
+    }
+    entry.users++;
+    try {
+      return await io(await entry.fd);
+    } finally {
+      entry.users--;
+      if (entry.closing && entry.users === 0) void entry.fd.then((fd) => fs.close(fd, () => undefined), () => undefined);
+      // Re-insert: Map order is our LRU order.
+      else if (this.fds.get(fileIndex) === entry) {
+        this.fds.delete(fileIndex);
+        this.fds.set(fileIndex, entry);
+      }
+    }
+  }
+
+  private evictIdle(): void {
+    for (const [index, entry] of this.fds) {
+      if (this.fds.size < this.maxOpen) return;
+      if (entry.users === 0) this.closeWhenIdle(index, entry);
+    }
+  }
+
+  private closeWhenIdle(fileIndex: number, entry: OpenFile): void {
+    if (this.fds.get(fileIndex) === entry) this.fds.delete(fileIndex);
+    entry.closing = true;
+    if (entry.users === 0) void entry.fd.then((fd) => fs.close(fd, () => undefined), () => undefined);
   }
 
   private async doOpen(fileIndex: number, create: boolean): Promise<number> {
@@ -178,15 +216,14 @@ export class TorrentStorage {
       throw new StorageError(`cannot open ${file}: ${(err as Error).message}`, { cause: err });
     }
   }
+}
 
-  private evictOne(): void {
-    const [first] = this.fds.keys();
-    const p = this.fds.get(first);
-    this.fds.delete(first);
-    // Closing may race with an in-flight IO on this fd; only idle fds are ever over the limit in
-    // practice (128), and a late close after IO completes is harmless.
-    setTimeout(() => p?.then((fd) => fs.close(fd, () => undefined), () => undefined), 1000);
-  }
+interface OpenFile {
+  fd: Promise<number>;
+  users: number;
+  writable: boolean;
+  /** Evicted: close as soon as the last user is done. */
+  closing?: boolean;
 }
 
 function openFd(file: string, flags: number): Promise<number> {

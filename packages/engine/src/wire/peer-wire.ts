@@ -76,8 +76,6 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
   private lastSent = Date.now();
   private readonly timer: NodeJS.Timeout;
   private handshakeTimer: NodeJS.Timeout | undefined;
-  /** Bytes of piece payload sent and received, for rate accounting by the owner. */
-  uploadedBytes = 0;
 
   constructor(readonly socket: Socket, private readonly opts: PeerWireOptions = DEFAULT_WIRE_OPTIONS) {
     super();
@@ -153,7 +151,6 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
   piece(index: number, begin: number, block: Buffer): void {
     this.write(encodePieceHeader(index, begin, block.length));
     this.write(block);
-    this.uploadedBytes += block.length;
   }
 
   destroy(err?: Error): void {

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { FileLayout } from '../src/layout/file-layout.js';
+import { TorrentStorage } from '../src/storage/torrent-storage.js';
+
+function setup(sizes: number[], pieceLength: number) {
+  let offset = 0;
+  const files = sizes.map((length, i) => {
+    const f = { path: [`dir${i % 3}`, `f${i}.bin`], length, pad: false, offset };
+    offset += length;
+    return f;
+  });
+  return { files, layout: new FileLayout(files, pieceLength), data: randomBytes(offset) };
+}
+
+// Regression guard: with more files than descriptors, an fd closed under an in-flight IO could be
+// reused by another file and the IO land in the wrong file.
+test('many files through 2 descriptors: concurrent writes and reads land in the right files', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ct-storage-'));
+  try {
+    const { files, layout, data } = setup(Array.from({ length: 40 }, (_, i) => 1000 + i * 337), 4096);
+    const storage = new TorrentStorage(layout, files, dir, { maxOpenFiles: 2 });
+    const pieces = [...Array(layout.pieceCount).keys()].reverse();
+    await Promise.all(pieces.map((i) => storage.writePiece(i, data.subarray(i * 4096, i * 4096 + layout.pieceSize(i)))));
+    const back = await Promise.all(pieces.map((i) => storage.readPiece(i)));
+    pieces.forEach((i, k) => assert.ok(back[k].equals(data.subarray(i * 4096, i * 4096 + layout.pieceSize(i))), `piece ${i}`));
+    for (const f of files) {
+      assert.ok((await readFile(path.join(dir, ...f.path))).equals(data.subarray(f.offset, f.offset + f.length)), f.path.join('/'));
+    }
+    await storage.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('files are created sparse at full size on first write; untouched files do not exist and read as zeros', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ct-storage-'));
+  try {
+    const { files, layout, data } = setup([50_000, 50_000], 16384);
+    const storage = new TorrentStorage(layout, files, dir);
+    await storage.writePiece(0, data.subarray(0, 16384));
+    assert.equal((await stat(path.join(dir, ...files[0].path))).size, 50_000);
+    await assert.rejects(stat(path.join(dir, ...files[1].path)));
+    const tail = await storage.read(60_000, 1000);
+    assert.ok(tail.every((b) => b === 0));
+    await storage.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a path that would leave the root is refused', () => {
+  const layout = new FileLayout([{ offset: 0, length: 1, pad: false }], 16384);
+  assert.throws(() => new TorrentStorage(layout, [{ path: ['..', 'x'], length: 1, pad: false }], '/tmp/root'), /outside download dir/);
+});
