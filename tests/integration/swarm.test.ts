@@ -10,6 +10,7 @@ import { FileLayout, Session, createTorrent, parseMetainfo, type Metainfo } from
 import { makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { CT, ct, ctRun, freePort, stopAll } from '../helpers/procs.js';
 import { spawnSync } from 'node:child_process';
+import { HostilePeer } from '../helpers/hostile-peer.js';
 
 const PIECE = 65536;
 let work: string;
@@ -134,4 +135,25 @@ test('on a terminal, download draws a progress bar (run under a real pseudo-term
   assert.match(r.stdout, /ETA/);
   assert.match(r.stdout, /done: set/);
   seeder.kill();
+});
+
+test('a peer that sits on our requests is snubbed: its requests go back, it gets one at a time', async () => {
+  const silent = new HostilePeer('silent', meta.infoHash, meta.pieceCount, '127.0.0.7');
+  await silent.listen();
+  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  try {
+    const t = await session.addTorrent(meta, { downloadDir: path.join(work, 'snub'), peers: [silent.address], peer: { requestTimeoutMs: 500 } });
+    const deadline = Date.now() + 20_000;
+    let info = t.peerList()[0];
+    while (!(info?.snubbed) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      info = t.peerList()[0];
+    }
+    assert.ok(info?.snubbed, 'snubbed after the request timeout');
+    assert.ok(info.requests <= 1, `at most one request while snubbed, had ${info.requests}`);
+    assert.ok(silent.requestsReceived > 1, 'it had been given a full pipeline before');
+  } finally {
+    await session.close();
+    await silent.close();
+  }
 });
