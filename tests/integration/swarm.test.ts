@@ -157,3 +157,37 @@ test('a peer that sits on our requests is snubbed: its requests go back, it gets
     await silent.close();
   }
 });
+
+test('a peer that requests without reading gets only what its socket drains (upload backpressure)', async () => {
+  const big = path.join(work, 'bp-src');
+  await makeTree(path.join(big, 'bp'), [['big.bin', 64 * 1024 * 1024]]);
+  const bp = parseMetainfo(Buffer.from(await createTorrent(path.join(big, 'bp'), { pieceLength: 1 << 20 })));
+  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const socket = new (await import('node:net')).Socket();
+  try {
+    // A queue large enough to hold every request, so only backpressure can hold the uploads back.
+    const t = await session.addTorrent(bp, { downloadDir: big, readOnly: true, peer: { maxUploadQueue: 5000 } });
+    await new Promise<void>((resolve) => socket.connect(session.listenAddress?.port ?? 0, '127.0.0.1', resolve));
+    const hs = Buffer.alloc(68);
+    hs[0] = 19; hs.write('BitTorrent protocol', 1, 'latin1'); bp.infoHash.copy(hs, 28); Buffer.alloc(20, 9).copy(hs, 48);
+    socket.write(Buffer.concat([hs, Buffer.from([0, 0, 0, 1, 2])])); // handshake + interested
+    socket.pause(); // and never read a byte
+    await new Promise((r) => setTimeout(r, 300)); // the interested peer gets a free slot at once
+    const requests: Buffer[] = [];
+    for (let i = 0; i < bp.pieceCount; i++) {
+      for (let b = 0; b < 64; b++) {
+        const m = Buffer.alloc(17);
+        m.writeUInt32BE(13, 0); m[4] = 6; m.writeUInt32BE(i, 5); m.writeUInt32BE(b * 16384, 9); m.writeUInt32BE(16384, 13);
+        requests.push(m);
+      }
+    }
+    socket.write(Buffer.concat(requests)); // 4096 requests: 64 MiB
+    await new Promise((r) => setTimeout(r, 2000));
+    const served = t.stats().uploaded;
+    assert.ok(served > 0, 'it did upload');
+    assert.ok(served < 24 * 1024 * 1024, `served ${served} bytes to a peer that reads nothing`);
+  } finally {
+    socket.destroy();
+    await session.close();
+  }
+});
