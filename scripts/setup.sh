@@ -27,5 +27,7 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
 fi
 
 pnpm install --frozen-lockfile --reporter=silent
+# (pnpm install also runs @ct/engine's install script, which builds the optional native
+# mapped-write path with the system C compiler; without one the engine uses pwrite.)
 pnpm run -s build
 echo "setup: ready (ct built in packages/cli/dist)"

@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm run -s build
 node --import tsx --test --test-reporter=spec packages/*/test/*.test.ts
+# Storage again on the fallback path (no native addon): both write paths stay correct.
+CT_NO_MAPPED_WRITE=1 node --import tsx --test --test-reporter=spec packages/engine/test/torrent-storage.test.ts
 # One file at a time: they spawn peers and a 2-core machine is easily saturated.
 node --import tsx --test --test-reporter=spec --test-concurrency=1 tests/integration/*.test.ts

@@ -57,3 +57,29 @@ test('a path that would leave the root is refused', () => {
   const layout = new FileLayout([{ offset: 0, length: 1, pad: false }], 16384);
   assert.throws(() => new TorrentStorage(layout, [{ path: ['..', 'x'], length: 1, pad: false }], '/tmp/root'), /outside download dir/);
 });
+
+test('the mapped-write addon, when built, is the path in use and writes exact bytes at unaligned offsets', async (t) => {
+  const { existsSync } = await import('node:fs');
+  const built = existsSync(new URL('../native/build/ct_mapped_write.node', import.meta.url));
+  if (process.env.CT_NO_MAPPED_WRITE === '1') {
+    assert.equal(TorrentStorage.writePath, 'pwrite');
+    return;
+  }
+  // setup.sh builds it wherever a C compiler and Node's headers exist, which CI has.
+  assert.ok(built, 'native/build/ct_mapped_write.node was not built');
+  assert.equal(TorrentStorage.writePath, 'mapped');
+  const { mappedWriter } = await import('../src/storage/mapped-write.js');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ct-mapped-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { open } = await import('node:fs/promises');
+  const fh = await open(path.join(dir, 'f'), 'w+');
+  const a = randomBytes(10_000);
+  const b = randomBytes(5_000);
+  await Promise.all([mappedWriter!.write(fh.fd, 4097, a), mappedWriter!.write(fh.fd, 20_000, b)]);
+  await fh.close();
+  const back = await readFile(path.join(dir, 'f'));
+  assert.equal(back.length, 25_000);
+  assert.ok(back.subarray(4097, 14_097).equals(a));
+  assert.ok(back.subarray(20_000).equals(b));
+  assert.ok(back.subarray(0, 4097).every((x) => x === 0));
+});

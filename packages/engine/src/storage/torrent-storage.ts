@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StorageError } from '../errors.js';
 import type { FileLayout } from '../layout/file-layout.js';
+import { mappedWriter } from './mapped-write.js';
 
 export interface StorageFile {
   /** Sanitised components relative to the torrent root. */
@@ -77,15 +78,24 @@ export class TorrentStorage {
 
   /** Writes a verified piece to its files. */
   async writePiece(index: number, data: Buffer): Promise<void> {
-    const segments = this.layout.pieceSegments(index);
-    await Promise.all(segments.filter((s) => !s.pad).map((s) => this.serialised(s.fileIndex, () =>
-      this.withFile(s.fileIndex, true, async (fd) => {
+    const segments = this.layout.pieceSegments(index).filter((s) => !s.pad);
+    await Promise.all(segments.map((s) => {
+      const io = () => this.withFile(s.fileIndex, true, async (fd) => {
         try {
-          await write(fd, data, s.rangeOffset, s.length, s.fileOffset);
+          if (mappedWriter) await mappedWriter.write(fd, s.fileOffset, data.subarray(s.rangeOffset, s.rangeOffset + s.length));
+          else await write(fd, data, s.rangeOffset, s.length, s.fileOffset);
         } catch (err) {
           throw new StorageError(`cannot write ${this.filePaths[s.fileIndex]}: ${(err as Error).message}`, { cause: err });
         }
-      }))));
+      });
+      // Mapped writes run in parallel; pwrites to one file would only queue on its inode lock.
+      return mappedWriter ? io() : this.serialised(s.fileIndex, io);
+    }));
+  }
+
+  /** Which write path this process uses, for status and benchmarks. */
+  static get writePath(): 'mapped' | 'pwrite' {
+    return mappedWriter ? 'mapped' : 'pwrite';
   }
 
   /**
