@@ -4,7 +4,7 @@
 #   docker run --rm --device /dev/fuse --cap-add SYS_ADMIN -v "$PWD:/data" ct download --metainfo /data/x.torrent --seeds HOST:PORT --download-dir /data
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fuse libfuse2 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fuse libfuse2 gcc libc6-dev \
  && rm -rf /var/lib/apt/lists/* \
  && npm install -g pnpm@10.34.9
 WORKDIR /opt/ct
