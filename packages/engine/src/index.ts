@@ -16,3 +16,6 @@ export { Torrent, type TorrentStats, type TorrentEvents, type TorrentState, type
 export { HasherPool, sharedHasherPool } from './storage/hasher-pool.js';
 export { FrameParser } from './wire/frame-parser.js';
 export type { WireMessage, HandshakeInfo, BlockRef } from './wire/messages.js';
+export { FileReader, type ReadOptions } from './stream/file-reader.js';
+export { TorrentFile } from './stream/torrent-file.js';
+export { ReadaheadWindow, DEFAULT_READAHEAD, type ReadaheadOptions } from './stream/readahead.js';

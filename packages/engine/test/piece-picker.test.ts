@@ -172,3 +172,34 @@ test('a long random run: every block is requested, received once and the torrent
   assert.ok(pk.done, 'completed');
   assert.equal(pk.have.count, pieces);
 });
+
+test('deadline pieces come first, soonest first, over rarity and partial pieces', () => {
+  const pk = picker(10);
+  pk.peerAdded('all');
+  const rare = new Bitfield(10); rare.set(3);
+  pk.peerAdded(rare);
+  const a = peer('a');
+  take(a, pk.pick(a, 1)); // starts some partial piece
+  pk.setDeadline(8, 200);
+  pk.setDeadline(6, 100);
+  assert.deepEqual(pk.criticalPieces, [6, 8]);
+  const got = pk.pick(peer('b'), 8);
+  assert.deepEqual(got.map((r) => r.index), [6, 6, 6, 6, 8, 8, 8, 8]);
+  pk.setDeadline(8, 50); // moved earlier
+  assert.deepEqual(pk.criticalPieces, [8, 6]);
+  for (let blk = 0; blk < 4; blk++) pk.blockReceived(8, blk * BLOCK_SIZE, 'b');
+  pk.pieceVerified(8);
+  assert.deepEqual(pk.criticalPieces, [6], 'a verified piece leaves the critical list');
+  pk.clearDeadline(6);
+  assert.deepEqual(pk.criticalPieces, []);
+});
+
+test('a deadline on a piece of priority 0 does not fetch it', () => {
+  const pk = picker(4);
+  pk.peerAdded('all');
+  for (let i = 0; i < 4; i++) pk.setPriority(i, 0);
+  pk.setDeadline(2, 1);
+  assert.deepEqual(pk.pick(peer('a'), 4), []);
+  pk.setPriority(2, 7);
+  assert.ok(pk.pick(peer('a'), 4).every((r) => r.index === 2));
+});

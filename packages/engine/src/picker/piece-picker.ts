@@ -3,6 +3,8 @@
  * PeerSession asks "give me up to N blocks this peer has" and reports what happened to them.
  *
  * Order of preference for a peer:
+ *   0. pieces with a deadline (a reader is waiting on them), earliest deadline first, block by
+ *      block, whatever their rarity;
  *   1. partial pieces the peer has (finish what is started: fewer pieces in memory, earlier
  *      verification, earlier `have` for other peers), most complete first;
  *   2. new pieces by priority (highest first), then rarest first, ties broken by a random rank
@@ -47,6 +49,10 @@ export class PiecePicker {
   private orderDirty = true;
   /** Pieces fully received and waiting for the hash check. */
   private readonly verifying = new Set<number>();
+  /** Deadline (any clock, smaller = sooner) per piece; Infinity when none. */
+  private readonly deadline: Float64Array;
+  /** Pieces with a deadline, kept sorted by it: usually a handful (a reader's window). */
+  private critical: number[] = [];
   /** Bytes of wanted (priority > 0) pieces we do not have yet. */
   private wantedRemaining = 0;
   endgameDuplicates = 2;
@@ -56,6 +62,7 @@ export class PiecePicker {
     this.availability = new Uint32Array(geo.pieceCount);
     this.priority = new Uint8Array(geo.pieceCount).fill(DEFAULT_PRIORITY);
     this.rank = new Uint32Array(geo.pieceCount);
+    this.deadline = new Float64Array(geo.pieceCount).fill(Infinity);
     const perm = Array.from({ length: geo.pieceCount }, (_, i) => i);
     for (let i = perm.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
@@ -85,6 +92,7 @@ export class PiecePicker {
   markHave(index: number): void {
     if (this.have.get(index)) return;
     this.have.set(index);
+    this.clearDeadline(index);
     this.partial.delete(index);
     this.verifying.delete(index);
     if (this.priority[index] > 0) this.wantedRemaining -= this.pieceSize(index);
@@ -115,6 +123,30 @@ export class PiecePicker {
 
   getPriority(index: number): number {
     return this.priority[index];
+  }
+
+  /**
+   * Marks a piece time-critical: it is requested before anything else, earlier deadlines first.
+   * A deadline does not make a piece wanted by itself; callers raise its priority too.
+   */
+  setDeadline(index: number, deadline: number): void {
+    if (this.have.get(index)) return;
+    if (this.deadline[index] !== Infinity) this.critical = this.critical.filter((i) => i !== index);
+    this.deadline[index] = deadline;
+    const at = this.critical.findIndex((i) => this.deadline[i] > deadline);
+    if (at < 0) this.critical.push(index);
+    else this.critical.splice(at, 0, index);
+  }
+
+  clearDeadline(index: number): void {
+    if (this.deadline[index] === Infinity) return;
+    this.deadline[index] = Infinity;
+    this.critical = this.critical.filter((i) => i !== index);
+  }
+
+  /** Pieces with deadlines, soonest first (for tests and status). */
+  get criticalPieces(): readonly number[] {
+    return this.critical;
   }
 
   /** True when the peer has at least one piece we want and do not have. */
@@ -157,10 +189,24 @@ export class PiecePicker {
   pick(peer: PickerPeer, count: number): BlockRequest[] {
     const out: BlockRequest[] = [];
     if (count <= 0) return out;
-    this.pickFromPartials(peer, count, out);
+    this.pickCritical(peer, count, out);
+    if (out.length < count) this.pickFromPartials(peer, count, out);
     if (out.length < count) this.pickNewPieces(peer, count, out);
     if (out.length < count) this.pickEndgame(peer, count, out);
     return out;
+  }
+
+  private pickCritical(peer: PickerPeer, count: number, out: BlockRequest[]): void {
+    for (const index of this.critical) {
+      if (this.have.get(index) || this.verifying.has(index) || this.priority[index] === 0 || !peer.has(index)) continue;
+      let p = this.partial.get(index);
+      if (!p) {
+        p = new PartialPiece(index, this.blockCount(index));
+        this.partial.set(index, p);
+      }
+      this.takeFreeBlocks(p, peer, count, out);
+      if (out.length >= count) return;
+    }
   }
 
   private pickFromPartials(peer: PickerPeer, count: number, out: BlockRequest[]): void {

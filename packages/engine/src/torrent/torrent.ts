@@ -8,12 +8,12 @@
  * it into the piece's buffer -> when the piece is whole, verifyPiece() hashes it in a worker ->
  * TorrentStorage writes it with positioned writes -> the picker marks it had -> peers get `have`.
  */
-import { CtError, StorageError } from '../errors.js';
+import { ClosedError, CtError, StorageError } from '../errors.js';
 import { FileLayout } from '../layout/file-layout.js';
 import { pieceHash, type Metainfo } from '../metainfo/metainfo.js';
 import { decideUnchokes } from '../peer/choker.js';
 import { DEFAULT_PEER_OPTIONS, PeerSession, type PeerHost, type PeerSessionOptions } from '../peer/peer-session.js';
-import { PiecePicker, type BlockRequest } from '../picker/piece-picker.js';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, PiecePicker, type BlockRequest } from '../picker/piece-picker.js';
 import { allocPieceBuffer, type HasherPool } from '../storage/hasher-pool.js';
 import { PieceCache } from '../storage/piece-cache.js';
 import { checkExistingPieces } from '../storage/resume-check.js';
@@ -25,6 +25,8 @@ import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
 import type { PeerWire } from '../wire/peer-wire.js';
 import { BlockAttribution } from './block-attribution.js';
 import { PeerDialer } from './peer-dialer.js';
+import type { FileHost } from '../stream/torrent-file.js';
+import { TorrentFile } from '../stream/torrent-file.js';
 import * as path from 'node:path';
 
 export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
@@ -82,6 +84,8 @@ export interface TorrentOptions {
   hasher: HasherPool;
   /** Opens files read-only and never writes: a pure seeder of existing data. */
   readOnly?: boolean;
+  /** Download nothing unless a reader asks for it or a file is selected. */
+  onDemand?: boolean;
   maxPeers?: number;
   uploadSlots?: number;
   /**
@@ -100,7 +104,7 @@ export type Connector = (address: string, torrent: Torrent) => void;
 const RECHOKE_EVERY_TICKS = 10;
 const OPTIMISTIC_EVERY_RECHOKES = 3;
 
-export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
+export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, FileHost {
   readonly layout: FileLayout;
   readonly picker: PiecePicker;
   readonly storage: TorrentStorage;
@@ -126,6 +130,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
   private unwrittenBytes = 0;
   private hashFailures = 0;
   private everConnected = false;
+  /** Priority of each piece from file selections (4 by default, 0 in on-demand mode). */
+  private readonly basePriority: Uint8Array;
+  /** How many readers currently want each piece; wanted pieces get the top priority. */
+  private readonly readerRefs: Uint16Array;
+  /** The pieces each reader wants right now. */
+  private readonly readerWants = new Map<object, number[]>();
+  /** Reads waiting for pieces to be verified. */
+  private waiters: { first: number; last: number; resolve(): void; reject(err: Error): void }[] = [];
+  /** The torrent's files (pad files left out), for readers and priorities. */
+  readonly files: TorrentFile[];
 
   constructor(readonly metainfo: Metainfo, private readonly opts: TorrentOptions, private readonly connect: Connector) {
     super();
@@ -135,7 +149,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     this.storage = new TorrentStorage(this.layout, metainfo.files, root, { readOnly: opts.readOnly });
     this.cache = new PieceCache(opts.uploadCacheBytes ?? 32 * 1024 * 1024, (i) => this.storage.readPiece(i));
     this.peerOptions = { ...DEFAULT_PEER_OPTIONS, ...opts.peer };
+    this.basePriority = new Uint8Array(metainfo.pieceCount).fill(opts.onDemand ? 0 : DEFAULT_PRIORITY);
+    this.readerRefs = new Uint16Array(metainfo.pieceCount);
+    if (opts.onDemand) for (let i = 0; i < metainfo.pieceCount; i++) this.picker.setPriority(i, 0);
+    this.files = metainfo.files.map((f, i) => ({ f, i })).filter(({ f }) => !f.pad).map(({ f, i }) => new TorrentFile(this, i, f));
   }
+
+  get pieceLength(): number { return this.metainfo.pieceLength; }
+  /** Every piece of the torrent is verified (not just the wanted ones). */
+  get isComplete(): boolean { return this.picker.have.complete; }
 
   get infoHash(): Buffer { return this.metainfo.infoHash; }
   get infoHashHex(): string { return this.metainfo.infoHashHex; }
@@ -159,7 +181,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     } catch (err) {
       return this.fail(new StorageError(`cannot create files: ${(err as Error).message}`, { cause: err }));
     }
-    this.state = this.picker.done ? 'seeding' : 'downloading';
+    this.state = this.isComplete ? 'seeding' : 'downloading';
     this.timer = setInterval(() => this.tick(), 1000);
     this.emit('ready', { have: have.count });
     if (this.picker.done) this.emit('done');
@@ -254,7 +276,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     if (typeof pieces === 'number') this.picker.peerHave(pieces);
     else this.picker.peerAdded(pieces);
     // Two seeds have nothing to say to each other.
-    if (this.state === 'seeding' && peer.isSeed) peer.close();
+    if (this.isComplete && peer.isSeed) peer.close();
   }
 
   onPeerInterest(peer: PeerSession): void {
@@ -269,6 +291,101 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     else if (peer.pieces.count > 0) this.picker.peerRemoved(peer.pieces);
     if (peer.outgoing) this.dialer.disconnected(peer.key, Date.now(), err !== undefined);
     this.emit('peer-disconnected', peer.key, err);
+  }
+
+  // ---- readers and priorities (FileHost) -----------------------------------------------------
+
+  want(owner: object, urgent: readonly number[], ahead: readonly number[]): void {
+    const previous = this.readerWants.get(owner) ?? [];
+    const now = Date.now();
+    const next = [...urgent, ...ahead];
+    for (const i of next) this.readerRefs[i]++;
+    for (const i of previous) this.readerRefs[i]--;
+    for (const i of previous) if (this.readerRefs[i] === 0) this.restorePriority(i);
+    // The pieces under the read first, in order; the readahead window after them, in order.
+    urgent.forEach((i, k) => this.raise(i, now + k));
+    ahead.forEach((i, k) => this.raise(i, now + 1000 + k));
+    this.readerWants.set(owner, next);
+    this.wakePeers();
+  }
+
+  release(owner: object): void {
+    const previous = this.readerWants.get(owner);
+    if (!previous) return;
+    this.readerWants.delete(owner);
+    for (const i of previous) if (--this.readerRefs[i] === 0) this.restorePriority(i);
+  }
+
+  private raise(index: number, deadline: number): void {
+    if (this.picker.have.get(index)) return;
+    this.picker.setPriority(index, MAX_PRIORITY);
+    this.picker.setDeadline(index, deadline);
+  }
+
+  private restorePriority(index: number): void {
+    this.picker.clearDeadline(index);
+    this.picker.setPriority(index, this.basePriority[index]);
+  }
+
+  setFilePriority(fileIndex: number, priority: number): void {
+    const range = this.layout.filePieces(fileIndex);
+    if (!range) return;
+    for (let i = range.first; i <= range.last; i++) {
+      // A piece shared with another file keeps the highest priority any of its files asks for.
+      let p = priority;
+      for (const other of this.layout.pieceFiles(i)) {
+        if (other !== fileIndex) p = Math.max(p, this.filePriority.get(other) ?? (this.opts.onDemand ? 0 : DEFAULT_PRIORITY));
+      }
+      this.basePriority[i] = p;
+      if (this.readerRefs[i] === 0) this.picker.setPriority(i, p);
+    }
+    this.filePriority.set(fileIndex, priority);
+    this.wakePeers();
+  }
+
+  /** File index -> priority set through select()/deselect(). */
+  private readonly filePriority = new Map<number, number>();
+
+  waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void> {
+    if (this.haveRange(first, last)) return Promise.resolve();
+    if (this.isClosed()) return Promise.reject(new ClosedError());
+    return new Promise((resolve, reject) => {
+      const waiter = { first, last, resolve, reject };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', () => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(signal.reason instanceof Error ? signal.reason : new CtError('ECLOSED', 'read aborted'));
+      }, { once: true });
+    });
+  }
+
+  readRange(offset: number, length: number): Promise<Buffer> {
+    return this.storage.read(offset, length);
+  }
+
+  private haveRange(first: number, last: number): boolean {
+    for (let i = first; i <= last; i++) if (!this.picker.have.get(i)) return false;
+    return true;
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (this.haveRange(w.first, w.last)) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  /** Priorities changed: peers may have become interesting, and requests may be due. */
+  private wakePeers(): void {
+    if (this.state === 'seeding' && !this.picker.done) this.state = 'downloading';
+    for (const p of this.peers.values()) {
+      if (!p.amInterested) p.updateInterest();
+      p.fillRequests();
+    }
+    this.dialDue();
   }
 
   // ---- verification --------------------------------------------------------------------------
@@ -291,6 +408,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     for (const liar of this.attribution.pieceVerified(index, data)) this.ban(liar, `sent a bad block of piece ${index}`);
     for (const p of this.peers.values()) p.sendHave(index);
     this.emit('piece', index);
+    this.wakeWaiters();
     if (this.picker.done && this.state === 'downloading') this.onDone();
   }
 
@@ -326,12 +444,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     if ((this.bufferPool.length + 1) * buf.length <= 64 * 1024 * 1024) this.bufferPool.push(buf);
   }
 
+  /** Every wanted piece is verified. Seeding (and dropping other seeds) only once all pieces are. */
   private onDone(): void {
-    this.state = 'seeding';
-    for (const p of this.peers.values()) {
-      if (p.isSeed) p.close();
-      else p.updateInterest();
+    if (this.isComplete) {
+      this.state = 'seeding';
+      for (const p of this.peers.values()) if (p.isSeed) p.close();
     }
+    for (const p of this.peers.values()) p.updateInterest();
     this.emit('done');
   }
 
@@ -445,6 +564,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost {
     if (this.isClosed()) return;
     this.state = 'closed';
     clearInterval(this.timer);
+    for (const w of this.waiters) w.reject(new ClosedError());
+    this.waiters = [];
     for (const p of [...this.peers.values()]) p.close();
     this.peers.clear();
     this.cache.clear();

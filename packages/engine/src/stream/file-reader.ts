@@ -1,0 +1,77 @@
+/**
+ * Reads a file of a torrent while it downloads. Each reader has its own position and readahead
+ * window (sharing one between consumers thrashes it): a read gives the pieces under it the
+ * earliest deadlines and the pieces of its window later ones, waits until they are verified on
+ * disk, and returns exactly the bytes asked for (short only at end of file).
+ */
+import { ClosedError, UsageError } from '../errors.js';
+import { DEFAULT_READAHEAD, ReadaheadWindow, type ReadaheadOptions } from './readahead.js';
+
+/** What a reader needs from its torrent. */
+export interface ReaderHost {
+  readonly pieceLength: number;
+  /** Declares which pieces this reader needs, in order of urgency (earlier = sooner). */
+  want(owner: object, urgent: readonly number[], ahead: readonly number[]): void;
+  release(owner: object): void;
+  /** Resolves once every piece in [first, last] is verified on disk. */
+  waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void>;
+  readRange(offset: number, length: number): Promise<Buffer>;
+}
+
+export interface ReadOptions { signal?: AbortSignal }
+
+export class FileReader {
+  private readonly readahead: ReadaheadWindow;
+  private closed = false;
+
+  constructor(
+    private readonly host: ReaderHost,
+    /** The file's offset and length in the torrent's byte space. */
+    readonly fileOffset: number,
+    readonly fileLength: number,
+    opts?: Partial<ReadaheadOptions>,
+  ) {
+    this.readahead = new ReadaheadWindow({ ...DEFAULT_READAHEAD, ...opts });
+  }
+
+  /** Bytes [position, position+length) of the file; fewer only at end of file. */
+  async read(position: number, length: number, opts: ReadOptions = {}): Promise<Buffer> {
+    if (this.closed) throw new ClosedError('reader closed');
+    if (!Number.isInteger(position) || position < 0 || !Number.isInteger(length) || length < 0) {
+      throw new UsageError(`invalid read of ${length} bytes at ${position}`);
+    }
+    const end = Math.min(this.fileLength, position + length);
+    if (end <= position) return Buffer.alloc(0);
+    const ahead = this.readahead.onRead(position, end - position);
+    const pl = this.host.pieceLength;
+    const first = Math.floor((this.fileOffset + position) / pl);
+    const last = Math.floor((this.fileOffset + end - 1) / pl);
+    const aheadEnd = Math.min(this.fileLength, end + ahead);
+    const aheadLast = Math.floor((this.fileOffset + aheadEnd - 1) / pl);
+    const urgent: number[] = [];
+    for (let i = first; i <= last; i++) urgent.push(i);
+    const later: number[] = [];
+    for (let i = last + 1; i <= aheadLast; i++) later.push(i);
+    this.host.want(this, urgent, later);
+    try {
+      await this.host.waitForPieces(first, last, opts.signal);
+    } catch (err) {
+      // An aborted read gives up its deadlines; the next read declares what it needs afresh.
+      if (opts.signal?.aborted) this.host.release(this);
+      throw err;
+    }
+    if (this.closed) throw new ClosedError('reader closed');
+    return this.host.readRange(this.fileOffset + position, end - position);
+  }
+
+  /** Current readahead window in bytes (for status and tests). */
+  get window(): number {
+    return this.readahead.size;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.release(this);
+  }
+}

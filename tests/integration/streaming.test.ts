@@ -1,0 +1,94 @@
+/**
+ * Reading files while they download, against a real rate-limited libtorrent seeder. Assertions are
+ * about bytes (what was downloaded when a read completed), never about time.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
+import { makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
+import { ctRun, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+
+let work: string;
+let src: string;
+let meta: Metainfo;
+let seedAddr: string;
+let original: Buffer;
+
+before(async () => {
+  work = await tempDir();
+  src = path.join(work, 'src');
+  await makeTree(path.join(src, 'media'), [['intro.txt', 3000], ['movie.mkv', 24 * 1024 * 1024 + 777]]);
+  original = await readFile(path.join(src, 'media', 'movie.mkv'));
+  const torrent = path.join(work, 'media.torrent');
+  assert.equal((await ctRun(['create', path.join(src, 'media'), '-o', torrent, '--piece-length', String(256 * 1024)])).code, 0);
+  meta = parseMetainfo(await readFile(torrent));
+  // 8 MB/s: fast enough for a quick test, slow enough that a full download would take seconds.
+  const seeder = await libtorrentSeeder(torrent, src, { rate: 8_000_000 });
+  seedAddr = `127.0.0.1:${seeder.port}`;
+});
+after(async () => {
+  await stopAll();
+  await removeDir(work);
+});
+
+async function leecher(dir: string, onDemand: boolean) {
+  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, dir), peers: [seedAddr], onDemand });
+  const movie = torrent.files.find((f) => f.path === 'movie.mkv');
+  assert.ok(movie);
+  return { session, torrent, movie };
+}
+
+test('on demand: a read near the end of a file fetches only the pieces under it and its window', async () => {
+  const { session, torrent, movie } = await leecher('on-demand', true);
+  try {
+    const reader = movie.createReader({ min: 512 * 1024, max: 4 * 1024 * 1024 });
+    const at = movie.length - 100_000;
+    const bytes = await reader.read(at, 50_000);
+    assert.ok(bytes.equals(original.subarray(at, at + 50_000)), 'exact bytes');
+    const downloaded = torrent.stats().downloaded;
+    // Pieces under the read (1-2) plus a 512 KiB window: a few pieces of 256 KiB, out of ~97.
+    assert.ok(downloaded <= 6 * 256 * 1024, `downloaded ${downloaded} bytes for a 50 KB read`);
+    const tail = await reader.read(movie.length - 10, 100);
+    assert.equal(tail.length, 10, 'short only at end of file');
+    assert.ok(tail.equals(original.subarray(original.length - 10)));
+    reader.close();
+  } finally {
+    await session.close();
+  }
+});
+
+test('a whole-file sequential read is byte-exact, and a seek mid-stream reads the right bytes', async () => {
+  const { session, movie } = await leecher('sequential', true);
+  try {
+    const reader = movie.createReader();
+    const chunk = 128 * 1024; // what the kernel sends a FUSE read
+    const parts: Buffer[] = [];
+    for (let pos = 0; pos < movie.length; pos += chunk) {
+      parts.push(await reader.read(pos, chunk));
+      if (pos === 4 * chunk) assert.ok(reader.window > 1024 * 1024, 'the window grew while reading on');
+    }
+    assert.ok(Buffer.concat(parts).equals(original), 'sequential stream byte-exact');
+    const seek = await reader.read(7_777_777, 300_000);
+    assert.ok(seek.equals(original.subarray(7_777_777, 7_777_777 + 300_000)));
+    assert.equal(reader.window, 1024 * 1024, 'a seek collapses the window');
+    reader.close();
+  } finally {
+    await session.close();
+  }
+});
+
+test('closing the torrent rejects a pending read with a typed error', async () => {
+  const { session, torrent, movie } = await leecher('closing', true);
+  const reader = movie.createReader();
+  const controller = new AbortController();
+  const aborted = reader.read(1000, 10, { signal: controller.signal });
+  controller.abort();
+  await assert.rejects(aborted, { name: 'AbortError' });
+  const pending = reader.read(movie.length - 5000, 10);
+  await torrent.close();
+  await assert.rejects(pending, (err: Error & { code?: string }) => err.code === 'ECLOSED');
+  await session.close();
+});
