@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
 import { makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
-import { ctRun, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+import { ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
 
 let work: string;
 let src: string;
@@ -91,4 +91,27 @@ test('closing the torrent rejects a pending read with a typed error', async () =
   await torrent.close();
   await assert.rejects(pending, (err: Error & { code?: string }) => err.code === 'ECLOSED');
   await session.close();
+});
+
+test('ct cat writes an exact byte range to stdout; with --download-dir a second read needs no peer', async () => {
+  const torrent = path.join(work, 'media.torrent');
+  const dir = path.join(work, 'cat-dir');
+  const args = ['cat', '--metainfo', torrent, '--download-dir', dir, 'movie.mkv', '--offset', '12345678', '--length', '654321'];
+  const first = ct([...args, '--seeds', seedAddr]);
+  const chunks: Buffer[] = [];
+  first.child.stdout.removeAllListeners('data');
+  first.child.stdout.on('data', (d: Buffer) => chunks.push(d));
+  assert.equal(await first.waitExit(60_000), 0, first.stderr);
+  assert.ok(Buffer.concat(chunks).equals(original.subarray(12_345_678, 12_345_678 + 654_321)), 'exact bytes');
+  // Same range again, every peer unreachable: the data already in the folder answers it.
+  const closed = `127.0.0.1:${await freePort()}`;
+  const again = ct([...args, '--seeds', closed, '--timeout', '5']);
+  const chunks2: Buffer[] = [];
+  again.child.stdout.removeAllListeners('data');
+  again.child.stdout.on('data', (d: Buffer) => chunks2.push(d));
+  assert.equal(await again.waitExit(30_000), 0, again.stderr);
+  assert.ok(Buffer.concat(chunks2).equals(original.subarray(12_345_678, 12_345_678 + 654_321)));
+  const missing = await ctRun(['cat', '--metainfo', torrent, '--seeds', closed, 'nope.bin']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^ct: no file "nope.bin" in media/);
 });

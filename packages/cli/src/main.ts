@@ -4,6 +4,7 @@
  * line on stderr with a non-zero exit: 2 for usage errors, 1 for everything else.
  */
 import { CtError } from '@ct/engine';
+import { cat, catHelp } from './commands/cat.js';
 import { create, createHelp } from './commands/create.js';
 import { demo, demoHelp } from './commands/demo.js';
 import { download, downloadHelp } from './commands/download.js';
@@ -13,6 +14,7 @@ import { seed, seedHelp } from './commands/seed.js';
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   download: { run: download, help: downloadHelp },
   seed: { run: seed, help: seedHelp },
+  cat: { run: cat, help: catHelp },
   create: { run: create, help: createHelp },
   info: { run: info, help: infoHelp },
   demo: { run: demo, help: demoHelp },
@@ -24,6 +26,7 @@ usage: ct <command> [options]     (ct <command> --help for details)
 
   download   fetch a torrent from peers, verify it, optionally keep seeding
   seed       check existing data and serve it
+  cat        write a byte range of one file to stdout, downloading only what it needs
   create     make a .torrent from a file or folder
   info       show what a .torrent holds
   demo       seed and download generated content over loopback, then clean up`;

@@ -1,0 +1,81 @@
+/**
+ * `ct cat`: writes a byte range of one file of a torrent to stdout and exits, downloading only the
+ * pieces the read needs (on-demand mode). The scriptable way to read from a swarm.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { CtError, UsageError } from '@ct/engine';
+import { parse, requireOption } from '../args.js';
+import { loadTorrentFile, splitList } from '../load-torrent.js';
+import { onShutdown, openSession } from '../swarm.js';
+
+export const catHelp = `ct cat --metainfo FILE --seeds HOST:PORT[,...] [--download-dir DIR] PATH [--offset N] [--length M]
+
+  Writes bytes [N, N+M) of PATH (its path inside the torrent) to stdout: the whole file by default.
+  Only the pieces under the read (and a small readahead) are downloaded. With --download-dir, data
+  already there is reused and what is fetched stays; without it a temporary folder is used.
+  --timeout SECONDS gives up when no peer is reachable (default 60).`;
+
+function nonNegative(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer`);
+  return n;
+}
+
+export async function cat(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    metainfo: { type: 'string' },
+    seeds: { type: 'string' },
+    'download-dir': { type: 'string' },
+    offset: { type: 'string' },
+    length: { type: 'string' },
+    listen: { type: 'string' },
+    timeout: { type: 'string' },
+  }, true);
+  if (positionals.length !== 1) throw new UsageError('expected exactly one PATH inside the torrent');
+  const meta = await loadTorrentFile(requireOption(values.metainfo, 'metainfo'));
+  const peers = splitList(requireOption(values.seeds, 'seeds'));
+  const wanted = positionals[0].replace(/^\/+/, '');
+  const relative = meta.multiFile && wanted.startsWith(`${meta.name}/`) ? wanted.slice(meta.name.length + 1) : wanted;
+  const offset = nonNegative(values.offset, 'offset', 0);
+  const timeoutSec = nonNegative(values.timeout, 'timeout', 60) || 60;
+
+  const temp = values['download-dir'] ? undefined : await mkdtemp(path.join(tmpdir(), 'ct-cat-'));
+  const session = await openSession(values.listen ?? '127.0.0.1:0');
+  const cleanup = async () => {
+    await session.close();
+    if (temp) await rm(temp, { recursive: true, force: true });
+  };
+  onShutdown(cleanup, (sig) => (sig === 'SIGINT' ? 130 : 143));
+  try {
+    const torrent = await session.addTorrent(meta, { downloadDir: values['download-dir'] ?? (temp as string), peers, onDemand: true });
+    const file = torrent.files.find((f) => f.path === relative);
+    if (!file) throw new UsageError(`no file "${wanted}" in ${meta.name} (try ct info)`);
+    const length = Math.min(nonNegative(values.length, 'length', file.length), Math.max(0, file.length - offset));
+    const noPeer = setTimeout(() => {
+      if (!torrent.hasConnectedPeer) void torrent.close();
+    }, timeoutSec * 1000);
+    const reader = file.createReader();
+    const chunk = 1024 * 1024;
+    try {
+      for (let pos = offset; pos < offset + length; pos += chunk) {
+        const bytes = await reader.read(pos, Math.min(chunk, offset + length - pos));
+        if (!process.stdout.write(bytes)) await new Promise((r) => process.stdout.once('drain', r));
+      }
+    } catch (err) {
+      if (err instanceof CtError && err.code === 'ECLOSED' && !torrent.hasConnectedPeer) {
+        throw new CtError('ENO_PEERS', `no peer reachable within ${timeoutSec} s`);
+      }
+      throw err;
+    } finally {
+      clearTimeout(noPeer);
+      reader.close();
+    }
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    return 0;
+  } finally {
+    await cleanup();
+  }
+}
