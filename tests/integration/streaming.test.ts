@@ -115,3 +115,47 @@ test('ct cat writes an exact byte range to stdout; with --download-dir a second 
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^ct: no file "nope.bin" in media/);
 });
+
+test('ct stream serves files over HTTP with Range: exact bytes, suffix and open ranges, HEAD, 416, index', async () => {
+  const torrent = path.join(work, 'media.torrent');
+  const port = await freePort();
+  const server = ct(['stream', '--metainfo', torrent, '--seeds', seedAddr, '--http', `127.0.0.1:${port}`, '--download-dir', path.join(work, 'http-dir'), '--json'], 'ct stream');
+  await server.waitFor(/"type":"http"/);
+  const base = `http://127.0.0.1:${port}`;
+  const url = `${base}/media/movie.mkv`;
+  const size = original.length;
+
+  const ranged = await fetch(url, { headers: { Range: 'bytes=1000000-1999999' } });
+  assert.equal(ranged.status, 206);
+  assert.equal(ranged.headers.get('content-range'), `bytes 1000000-1999999/${size}`);
+  assert.equal(ranged.headers.get('accept-ranges'), 'bytes');
+  assert.equal(ranged.headers.get('content-type'), 'video/x-matroska');
+  assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(original.subarray(1_000_000, 2_000_000)));
+
+  const suffix = await fetch(url, { headers: { Range: 'bytes=-70000' } });
+  assert.equal(suffix.status, 206);
+  assert.ok(Buffer.from(await suffix.arrayBuffer()).equals(original.subarray(size - 70_000)));
+
+  const open = await fetch(url, { headers: { Range: `bytes=${size - 123456}-` } });
+  assert.equal(open.status, 206);
+  assert.ok(Buffer.from(await open.arrayBuffer()).equals(original.subarray(size - 123_456)));
+
+  const head = await fetch(url, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), String(size));
+
+  const bad = await fetch(url, { headers: { Range: `bytes=${size}-` } });
+  assert.equal(bad.status, 416);
+  assert.equal(bad.headers.get('content-range'), `bytes */${size}`);
+  await bad.arrayBuffer();
+
+  const intro = await fetch(`${base}/media/intro.txt`);
+  assert.equal(intro.status, 200);
+  assert.ok(Buffer.from(await intro.arrayBuffer()).equals(await readFile(path.join(src, 'media', 'intro.txt'))));
+
+  const index = await (await fetch(`${base}/`)).text();
+  assert.match(index, /href="\/media\/movie.mkv"/);
+  assert.equal((await fetch(`${base}/media/nope`)).status, 404);
+  server.kill('SIGTERM');
+  assert.equal(await server.waitExit(10_000), 0);
+});

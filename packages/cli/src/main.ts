@@ -10,6 +10,7 @@ import { demo, demoHelp } from './commands/demo.js';
 import { download, downloadHelp } from './commands/download.js';
 import { info, infoHelp } from './commands/info.js';
 import { seed, seedHelp } from './commands/seed.js';
+import { stream, streamHelp } from './commands/stream.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   download: { run: download, help: downloadHelp },
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   cat: { run: cat, help: catHelp },
   create: { run: create, help: createHelp },
   info: { run: info, help: infoHelp },
+  stream: { run: stream, help: streamHelp },
   demo: { run: demo, help: demoHelp },
 };
 
@@ -27,6 +29,7 @@ usage: ct <command> [options]     (ct <command> --help for details)
   download   fetch a torrent from peers, verify it, optionally keep seeding
   seed       check existing data and serve it
   cat        write a byte range of one file to stdout, downloading only what it needs
+  stream     serve a torrent's files over HTTP (Range, seeking), downloading on demand
   create     make a .torrent from a file or folder
   info       show what a .torrent holds
   demo       seed and download generated content over loopback, then clean up`;

@@ -19,3 +19,4 @@ export type { WireMessage, HandshakeInfo, BlockRef } from './wire/messages.js';
 export { FileReader, type ReadOptions } from './stream/file-reader.js';
 export { TorrentFile } from './stream/torrent-file.js';
 export { ReadaheadWindow, DEFAULT_READAHEAD, type ReadaheadOptions } from './stream/readahead.js';
+export { TorrentHttpServer, parseRange, contentType, fileUrlPath } from './stream/http-server.js';

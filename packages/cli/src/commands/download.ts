@@ -2,6 +2,7 @@
 import { parse, parseSeconds, requireOption } from '../args.js';
 import { loadTorrentFile, splitList } from '../load-torrent.js';
 import { ProgressReporter, chooseMode } from '../progress.js';
+import { serveHttp } from '../http.js';
 import { onShutdown, openSession, reportEvents, summary, waitForDone } from '../swarm.js';
 
 export const downloadHelp = `ct download --metainfo FILE --seeds HOST:PORT[,HOST:PORT...] [options]
@@ -11,6 +12,8 @@ export const downloadHelp = `ct download --metainfo FILE --seeds HOST:PORT[,HOST
   --download-dir DIR    where files go (default: current directory)
   --listen HOST:PORT    accept peers here (default 0.0.0.0:0, any free port)
   --seed                keep seeding after the download completes (until Ctrl-C)
+  --http HOST:PORT      also serve the files over HTTP with Range while downloading (reads jump
+                        the queue); keeps serving and seeding after completion until Ctrl-C
   --timeout SECONDS     give up when no peer is reachable for this long (default 60)
   --json                one JSON object per second instead of a progress bar
   --quiet               print only the summary`;
@@ -25,6 +28,7 @@ export async function download(argv: string[]): Promise<number> {
     timeout: { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    http: { type: 'string' },
   });
   const meta = await loadTorrentFile(requireOption(values.metainfo, 'metainfo'));
   const peers = splitList(requireOption(values.seeds, 'seeds'));
@@ -38,6 +42,7 @@ export async function download(argv: string[]): Promise<number> {
   const listen = session.listenAddress;
   reporter.event('started', `downloading ${meta.name} (${meta.infoHashHex}) listening on ${listen?.host}:${listen?.port}`,
     { name: meta.name, infoHash: meta.infoHashHex, port: listen?.port, alreadyHave: torrent.stats().piecesHave });
+  if (values.http) await serveHttp(session, values.http, reporter);
   reporter.start();
   try {
     await waitForDone(torrent, timeout);
@@ -48,7 +53,7 @@ export async function download(argv: string[]): Promise<number> {
   const s = torrent.stats();
   if (values.json) process.stdout.write(JSON.stringify({ type: 'done', ...s, seconds }) + '\n');
   else process.stdout.write(summary(torrent, seconds) + '\n');
-  if (values.seed) {
+  if (values.seed || values.http) {
     reporter.event('seeding', `seeding ${meta.name}; Ctrl-C to stop`);
     reporter.start();
     return new Promise<number>(() => undefined); // runs until a signal
