@@ -159,3 +159,19 @@ test('ct stream serves files over HTTP with Range: exact bytes, suffix and open 
   server.kill('SIGTERM');
   assert.equal(await server.waitExit(10_000), 0);
 });
+
+test('ct download --http serves ranges while downloading and keeps serving after completion', async () => {
+  const torrent = path.join(work, 'media.torrent');
+  const port = await freePort();
+  const dl = ct(['download', '--metainfo', torrent, '--seeds', seedAddr, '--http', `127.0.0.1:${port}`, '--download-dir', path.join(work, 'dl-http'), '--json'], 'ct download --http');
+  await dl.waitFor(/"type":"http"/);
+  const url = `http://127.0.0.1:${port}/media/movie.mkv`;
+  const r = await fetch(url, { headers: { Range: 'bytes=20000000-20099999' } });
+  assert.equal(r.status, 206);
+  assert.ok(Buffer.from(await r.arrayBuffer()).equals(original.subarray(20_000_000, 20_100_000)));
+  await dl.waitFor(/"type":"done"/, 60_000);
+  const after = await fetch(url, { headers: { Range: 'bytes=-10' } });
+  assert.ok(Buffer.from(await after.arrayBuffer()).equals(original.subarray(original.length - 10)), 'still serving after completion');
+  dl.kill('SIGTERM');
+  assert.equal(await dl.waitExit(10_000), 0);
+});

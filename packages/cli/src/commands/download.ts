@@ -11,7 +11,7 @@ export const downloadHelp = `ct download --metainfo FILE --seeds HOST:PORT[,HOST
   --seeds LIST          peers to fetch from (retried with back-off until the download ends)
   --download-dir DIR    where files go (default: current directory)
   --listen HOST:PORT    accept peers here (default 0.0.0.0:0, any free port)
-  --seed                keep seeding after the download completes (until Ctrl-C)
+  --seed                keep seeding after the download completes (until Ctrl-C; exits 0)
   --http HOST:PORT      also serve the files over HTTP with Range while downloading (reads jump
                         the queue); keeps serving and seeding after completion until Ctrl-C
   --timeout SECONDS     give up when no peer is reachable for this long (default 60)
@@ -34,7 +34,10 @@ export async function download(argv: string[]): Promise<number> {
   const peers = splitList(requireOption(values.seeds, 'seeds'));
   const timeout = parseSeconds(values.timeout, 'timeout', 60);
   const session = await openSession(values.listen);
-  onShutdown(() => session.close(), (sig) => (sig === 'SIGINT' ? 130 : 143));
+  // Interrupting the download is a failure (130/143); stopping the seeding or serving after it
+  // completed is how one ends those, so it exits 0 like `ct seed`.
+  let completed = false;
+  onShutdown(() => session.close(), (sig) => (completed ? 0 : sig === 'SIGINT' ? 130 : 143));
   const started = Date.now();
   const torrent = await session.addTorrent(meta, { downloadDir: values['download-dir'] ?? '.', peers });
   const reporter = new ProgressReporter(torrent, chooseMode(!!values.json, !!values.quiet));
@@ -49,6 +52,7 @@ export async function download(argv: string[]): Promise<number> {
   } finally {
     reporter.stop();
   }
+  completed = true;
   const seconds = (Date.now() - started) / 1000;
   const s = torrent.stats();
   if (values.json) process.stdout.write(JSON.stringify({ type: 'done', ...s, seconds }) + '\n');
