@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
 import { makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
+import { HostilePeer } from '../helpers/hostile-peer.js';
 import { ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
 
 let work: string;
@@ -174,4 +175,38 @@ test('ct download --http serves ranges while downloading and keeps serving after
   assert.ok(Buffer.from(await after.arrayBuffer()).equals(original.subarray(original.length - 10)), 'still serving after completion');
   dl.kill('SIGTERM');
   assert.equal(await dl.waitExit(10_000), 0);
+});
+
+test('a critical block stuck at a peer that sits on requests is fetched from another peer', async () => {
+  const silent = new HostilePeer('silent', meta.infoHash, meta.pieceCount, '127.0.0.9');
+  await silent.listen();
+  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  try {
+    // Snubbing would only rescue the read after 60 s: anything sooner is the critical-block rescue.
+    // A full download: free blocks stay plentiful, so endgame would not fetch the stuck ones
+    // before the very end.
+    const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'rescue'), peers: [silent.address], peer: { requestTimeoutMs: 60_000 } });
+    const movie = torrent.files.find((f) => f.path === 'movie.mkv');
+    assert.ok(movie);
+    const reader = movie.createReader();
+    const at = 5_000_000;
+    const pending = reader.read(at, 100_000, { signal: AbortSignal.timeout(30_000) });
+    while (silent.requestsReceived === 0) await new Promise((r) => setTimeout(r, 50));
+    // The good peer arrives after the silent one took the blocks: a seeder of its own, slow enough
+    // (2 MB/s: ~12 s for the whole file) that endgame is far away when the rescue should act.
+    const slowSeeder = await libtorrentSeeder(path.join(work, 'media.torrent'), src, { rate: 2_000_000 });
+    torrent.addPeers([`127.0.0.1:${slowSeeder.port}`]);
+    const bytes = await pending;
+    assert.ok(bytes.equals(original.subarray(at, at + 100_000)));
+    const fraction = torrent.stats().downloaded / meta.totalLength;
+    // Measured: 3-4% with the rescue; without it the blocks came only in endgame, at 100%.
+    assert.ok(fraction < 0.5, `the read completed only ${Math.round(fraction * 100)}% in (endgame, not rescue)`);
+    const stuck = torrent.peerList().find((p) => p.address === silent.address);
+    assert.ok(stuck && !stuck.snubbed, 'delivered by the rescue, not by snubbing the silent peer');
+    reader.close();
+    slowSeeder.proc.kill();
+  } finally {
+    await session.close();
+    await silent.close();
+  }
 });

@@ -203,3 +203,19 @@ test('a deadline on a piece of priority 0 does not fetch it', () => {
   pk.setPriority(2, 7);
   assert.ok(pk.pick(peer('a'), 4).every((r) => r.index === 2));
 });
+
+test('an overdue critical block may be requested once more, from another peer, ahead of free blocks', () => {
+  const pk = picker(4);
+  pk.peerAdded('all');
+  pk.setPriority(1, 7);
+  pk.setDeadline(1, 1);
+  const slow = peer('slow');
+  const first = take(slow, pk.pick(slow, 4));
+  assert.ok(first.every((r) => r.index === 1));
+  pk.markOverdue(1, BLOCK_SIZE);
+  pk.markOverdue(3, 0); // not critical: ignored
+  const fast = peer('fast');
+  const got = pk.pick(fast, 1);
+  assert.deepEqual(got, [{ index: 1, begin: BLOCK_SIZE, length: BLOCK_SIZE }]);
+  assert.equal(pk.pick(peer('third'), 1)[0]?.index !== 1 || pk.pick(peer('third'), 1)[0]?.begin !== BLOCK_SIZE, true, 'only one extra copy');
+});

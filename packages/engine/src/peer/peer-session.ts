@@ -275,6 +275,13 @@ export class PeerSession implements PickerPeer {
     }
   }
 
+  /** Requests for critical pieces outstanding longer than `ageMs`: candidates for a second copy. */
+  overdueRequests(now: number, ageMs: number, isCritical: (index: number) => boolean): BlockRef[] {
+    const out: BlockRef[] = [];
+    for (const o of this.outstanding.values()) if (now - o.sentAt > ageMs && isCritical(o.ref.index)) out.push(o.ref);
+    return out;
+  }
+
   /** Withdraws a request another peer answered first (endgame). */
   cancel(index: number, begin: number): void {
     const key = blockKey(index, begin);

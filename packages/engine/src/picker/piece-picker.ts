@@ -53,6 +53,8 @@ export class PiecePicker {
   private readonly deadline: Float64Array;
   /** Pieces with a deadline, kept sorted by it: usually a handful (a reader's window). */
   private critical: number[] = [];
+  /** Critical blocks ("index:begin") whose request overran its peer: one more copy is allowed. */
+  private readonly overdue = new Set<string>();
   /** Bytes of wanted (priority > 0) pieces we do not have yet. */
   private wantedRemaining = 0;
   endgameDuplicates = 2;
@@ -93,6 +95,7 @@ export class PiecePicker {
     if (this.have.get(index)) return;
     this.have.set(index);
     this.clearDeadline(index);
+    for (const key of this.overdue) if (key.startsWith(`${index}:`)) this.overdue.delete(key);
     this.partial.delete(index);
     this.verifying.delete(index);
     if (this.priority[index] > 0) this.wantedRemaining -= this.pieceSize(index);
@@ -136,6 +139,20 @@ export class PiecePicker {
     const at = this.critical.findIndex((i) => this.deadline[i] > deadline);
     if (at < 0) this.critical.push(index);
     else this.critical.splice(at, 0, index);
+  }
+
+  /**
+   * A request for a block of a critical piece overran its peer's timeout: let one other peer ask
+   * for it too (the first copy to arrive wins, as in endgame).
+   */
+  markOverdue(index: number, begin: number): void {
+    if (this.isCritical(index) && this.partial.get(index)?.state[begin / BLOCK_SIZE] === BlockState.Requested) {
+      this.overdue.add(`${index}:${begin}`);
+    }
+  }
+
+  isCritical(index: number): boolean {
+    return this.deadline[index] !== Infinity;
   }
 
   clearDeadline(index: number): void {
@@ -203,6 +220,17 @@ export class PiecePicker {
       if (!p) {
         p = new PartialPiece(index, this.blockCount(index));
         this.partial.set(index, p);
+      }
+      // Overdue blocks first: someone else is already late with them.
+      for (let b = 0; b < p.blockCount && out.length < count && this.overdue.size > 0; b++) {
+        const begin = b * BLOCK_SIZE;
+        const key = `${index}:${begin}`;
+        if (!this.overdue.has(key)) continue;
+        if (p.state[b] !== BlockState.Requested) { this.overdue.delete(key); continue; }
+        if (peer.hasRequested(index, begin) || p.requests[b] >= 2) continue;
+        p.requests[b]++;
+        this.overdue.delete(key);
+        out.push({ index, begin, length: this.blockLength(index, b) });
       }
       this.takeFreeBlocks(p, peer, count, out);
       if (out.length >= count) return;

@@ -459,10 +459,32 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private tick(): void {
     const now = Date.now();
     for (const p of this.peers.values()) p.tick(now);
+    this.rescueCritical(now);
     if (this.ticks % RECHOKE_EVERY_TICKS === 0) this.rechoke();
     this.ticks++;
     this.dialDue();
     this.emit('stats', this.stats());
+  }
+
+  /**
+   * A reader is waiting on blocks a peer has not delivered for a while: allow one more copy from
+   * another peer (libtorrent does the same for time-critical pieces). A request is overdue after
+   * a second, or three times the peer's time to deliver its queue at its current rate.
+   */
+  private rescueCritical(now: number): void {
+    if (this.picker.criticalPieces.length === 0 || this.peers.size < 2) return;
+    let marked = false;
+    for (const p of this.peers.values()) {
+      // A peer delivering nothing has no queue time to wait for: a second is enough.
+      const rate = p.downloadRate.rate(now);
+      const queueMs = (p.requestsInFlight * 16384 * 1000) / rate;
+      const ageMs = rate > 0 ? Math.max(1000, Math.min(3 * queueMs, this.peerOptions.requestTimeoutMs)) : 1000;
+      for (const ref of p.overdueRequests(now, ageMs, (i) => this.picker.isCritical(i))) {
+        this.picker.markOverdue(ref.index, ref.begin);
+        marked = true;
+      }
+    }
+    if (marked) for (const p of this.peers.values()) p.fillRequests();
   }
 
   private dialDue(): void {
