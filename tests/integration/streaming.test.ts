@@ -210,3 +210,22 @@ test('a critical block stuck at a peer that sits on requests is fetched from ano
     await silent.close();
   }
 });
+
+test('a player probing the end of a file (container index) and jumping back to the start does not stall', async () => {
+  const { session, movie } = await leecher('probe', true);
+  try {
+    const reader = movie.createReader();
+    const signal = AbortSignal.timeout(30_000);
+    const head = await reader.read(0, 4096, { signal }); // header
+    const tail = await reader.read(movie.length - 65536, 65536, { signal }); // index at the end
+    assert.equal(reader.window, 1024 * 1024, 'the probe is a seek: the window stays small');
+    const parts: Buffer[] = [head];
+    for (let pos = 4096; pos < 8 * 1024 * 1024; pos += 128 * 1024) parts.push(await reader.read(pos, Math.min(128 * 1024, 8 * 1024 * 1024 - pos), { signal }));
+    assert.ok(Buffer.concat(parts).equals(original.subarray(0, 8 * 1024 * 1024)), 'playback from the start is byte-exact');
+    assert.ok(tail.equals(original.subarray(original.length - 65536)));
+    assert.ok(reader.window > 1024 * 1024, 'and the window grows again while playing');
+    reader.close();
+  } finally {
+    await session.close();
+  }
+});
