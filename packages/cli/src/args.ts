@@ -20,6 +20,13 @@ export function requireOption(value: string | undefined, name: string): string {
   return value;
 }
 
+export function parseNonNegativeInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer`);
+  return n;
+}
+
 export function parseSeconds(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);

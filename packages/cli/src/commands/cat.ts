@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CtError, UsageError } from '@ct/engine';
-import { parse, requireOption } from '../args.js';
+import { parse, parseNonNegativeInt, parseSeconds, requireOption } from '../args.js';
 import { loadTorrentFile, splitList } from '../load-torrent.js';
 import { onShutdown, openSession } from '../swarm.js';
 
@@ -16,13 +16,6 @@ export const catHelp = `ct cat --metainfo FILE --seeds HOST:PORT[,...] [--downlo
   Only the pieces under the read (and a small readahead) are downloaded. With --download-dir, data
   already there is reused and what is fetched stays; without it a temporary folder is used.
   --timeout SECONDS gives up when no peer is reachable (default 60).`;
-
-function nonNegative(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer`);
-  return n;
-}
 
 export async function cat(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -39,8 +32,8 @@ export async function cat(argv: string[]): Promise<number> {
   const peers = splitList(requireOption(values.seeds, 'seeds'));
   const wanted = positionals[0].replace(/^\/+/, '');
   const relative = meta.multiFile && wanted.startsWith(`${meta.name}/`) ? wanted.slice(meta.name.length + 1) : wanted;
-  const offset = nonNegative(values.offset, 'offset', 0);
-  const timeoutSec = nonNegative(values.timeout, 'timeout', 60) || 60;
+  const offset = parseNonNegativeInt(values.offset, 'offset', 0);
+  const timeoutSec = parseSeconds(values.timeout, 'timeout', 60);
 
   const temp = values['download-dir'] ? undefined : await mkdtemp(path.join(tmpdir(), 'ct-cat-'));
   const session = await openSession(values.listen ?? '127.0.0.1:0');
@@ -53,7 +46,7 @@ export async function cat(argv: string[]): Promise<number> {
     const torrent = await session.addTorrent(meta, { downloadDir: values['download-dir'] ?? (temp as string), peers, onDemand: true });
     const file = torrent.files.find((f) => f.path === relative);
     if (!file) throw new UsageError(`no file "${wanted}" in ${meta.name} (try ct info)`);
-    const length = Math.min(nonNegative(values.length, 'length', file.length), Math.max(0, file.length - offset));
+    const length = Math.min(parseNonNegativeInt(values.length, 'length', file.length), Math.max(0, file.length - offset));
     const noPeer = setTimeout(() => {
       if (!torrent.hasConnectedPeer) void torrent.close();
     }, timeoutSec * 1000);

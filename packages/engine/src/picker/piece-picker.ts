@@ -55,6 +55,8 @@ export class PiecePicker {
   private critical: number[] = [];
   /** Critical blocks ("index:begin") whose request overran its peer: one more copy is allowed. */
   private readonly overdue = new Set<string>();
+  /** Bytes of pieces we have (verified), kept as pieces arrive so status never rescans. */
+  private haveBytes = 0;
   /** Bytes of wanted (priority > 0) pieces we do not have yet. */
   private wantedRemaining = 0;
   endgameDuplicates = 2;
@@ -94,6 +96,7 @@ export class PiecePicker {
   markHave(index: number): void {
     if (this.have.get(index)) return;
     this.have.set(index);
+    this.haveBytes += this.pieceSize(index);
     this.clearDeadline(index);
     for (const key of this.overdue) if (key.startsWith(`${index}:`)) this.overdue.delete(key);
     this.partial.delete(index);
@@ -110,6 +113,10 @@ export class PiecePicker {
 
   get bytesWantedRemaining(): number {
     return this.wantedRemaining;
+  }
+
+  get bytesHave(): number {
+    return this.haveBytes;
   }
 
   setPriority(index: number, priority: number): void {

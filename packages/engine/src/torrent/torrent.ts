@@ -25,8 +25,7 @@ import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
 import type { PeerWire } from '../wire/peer-wire.js';
 import { BlockAttribution } from './block-attribution.js';
 import { PeerDialer } from './peer-dialer.js';
-import type { FileHost } from '../stream/torrent-file.js';
-import { TorrentFile } from '../stream/torrent-file.js';
+import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
 import * as path from 'node:path';
 
 export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
@@ -134,6 +133,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private readonly basePriority: Uint8Array;
   /** How many readers currently want each piece; wanted pieces get the top priority. */
   private readonly readerRefs: Uint16Array;
+  /** File index -> priority set through select()/deselect(). */
+  private readonly filePriority = new Map<number, number>();
   /** The pieces each reader wants right now. */
   private readonly readerWants = new Map<object, number[]>();
   /** Reads waiting for pieces to be verified. */
@@ -343,9 +344,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     this.wakePeers();
   }
 
-  /** File index -> priority set through select()/deselect(). */
-  private readonly filePriority = new Map<number, number>();
-
   waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void> {
     if (this.haveRange(first, last)) return Promise.resolve();
     if (this.isClosed()) return Promise.reject(new ClosedError());
@@ -380,7 +378,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   /** Priorities changed: peers may have become interesting, and requests may be due. */
   private wakePeers(): void {
-    if (this.state === 'seeding' && !this.picker.done) this.state = 'downloading';
     for (const p of this.peers.values()) {
       if (!p.amInterested) p.updateInterest();
       p.fillRequests();
@@ -531,10 +528,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   stats(): TorrentStats {
     const have = this.picker.have.count;
-    const wanted = this.picker.bytesWantedRemaining;
-    let verifiedBytes = 0;
-    for (let i = 0; i < this.pieceCount; i++) if (this.picker.have.get(i)) verifiedBytes += this.layout.pieceSize(i);
-    const wantedTotal = verifiedBytes + wanted;
+    const verifiedBytes = this.picker.bytesHave;
+    const wantedTotal = verifiedBytes + this.picker.bytesWantedRemaining;
     let seeds = 0;
     for (const p of this.peers.values()) if (p.isSeed) seeds++;
     return {

@@ -116,14 +116,6 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
     return this.closed;
   }
 
-  get remoteAddress(): string {
-    return this.socket.remoteAddress ?? '?';
-  }
-
-  get remotePort(): number {
-    return this.socket.remotePort ?? 0;
-  }
-
   /** Bytes queued in the socket but not yet handed to the kernel: the upload backlog. */
   get writeBacklog(): number {
     return this.socket.writableLength;
