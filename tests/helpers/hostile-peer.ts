@@ -4,7 +4,8 @@
  * handshake, then misbehaves in one chosen way, and records what the client did to it.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { LoopbackServer } from './loopback-server.js';
 
 export type HostileMode =
   | 'corrupt' // claims every piece, unchokes, answers every request with random bytes
@@ -13,60 +14,23 @@ export type HostileMode =
   | 'bad-bitfield' // sends a bitfield one byte too long
   | 'silent'; // claims every piece, unchokes, never answers a request
 
-export class HostilePeer {
-  private server: Server | undefined;
+export class HostilePeer extends LoopbackServer {
   /** Connections the client opened, and how many of them it closed on us. */
   connections = 0;
   closedByClient = 0;
   requestsReceived = 0;
   blocksSent = 0;
-  private readonly sockets = new Set<Socket>();
-  private closing = false;
 
-  constructor(readonly mode: HostileMode, readonly infoHash: Buffer, readonly pieceCount: number, readonly host = '127.0.0.2') {}
-
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server = createServer((s) => this.onConnection(s));
-      this.server.once('error', reject);
-      this.server.listen(0, this.host, () => {
-        const a = this.server?.address();
-        resolve(typeof a === 'object' && a ? a.port : 0);
-      });
-    });
+  constructor(readonly mode: HostileMode, readonly infoHash: Buffer, readonly pieceCount: number, host = '127.0.0.2') {
+    super(host);
   }
 
-  get address(): string {
-    const a = this.server?.address();
-    return `${this.host}:${typeof a === 'object' && a ? a.port : 0}`;
-  }
-
-  private onConnection(socket: Socket): void {
+  protected onConnection(socket: Socket): void {
     this.connections++;
-    this.sockets.add(socket);
-    let buf = Buffer.alloc(0);
-    let handshaken = false;
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      if (!this.closing) this.closedByClient++;
-    });
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (!handshaken) {
-        if (buf.length < 68) return;
-        handshaken = true;
-        buf = buf.subarray(68);
-        this.afterHandshake(socket);
-      }
-      // Parse the client's messages only as far as needed to answer requests.
-      while (buf.length >= 4) {
-        const len = buf.readUInt32BE(0);
-        if (buf.length < 4 + len) break;
-        const msg = buf.subarray(4, 4 + len);
-        buf = buf.subarray(4 + len);
-        if (len === 13 && msg[0] === 6) this.onRequest(socket, msg.readUInt32BE(1), msg.readUInt32BE(5), msg.readUInt32BE(9));
-      }
+    socket.on('close', () => { if (!this.closing) this.closedByClient++; });
+    // Parse the client's messages only as far as needed to answer requests.
+    this.readMessages(socket, () => this.afterHandshake(socket), (msg) => {
+      if (msg.length === 13 && msg[0] === 6) this.onRequest(socket, msg.readUInt32BE(1), msg.readUInt32BE(5), msg.readUInt32BE(9));
     });
   }
 
@@ -113,11 +77,5 @@ export class HostilePeer {
     head.writeUInt32BE(begin, 9);
     socket.write(Buffer.concat([head, randomBytes(length)]));
     this.blocksSent++;
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

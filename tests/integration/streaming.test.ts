@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
-import { makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
+import { exists, makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
 import { HostilePeer } from '../helpers/hostile-peer.js';
 import { ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
 
@@ -212,7 +212,7 @@ test('a critical block stuck at a peer that sits on requests is fetched from ano
 });
 
 test('a player probing the end of a file (container index) and jumping back to the start does not stall', async () => {
-  const { session, movie } = await leecher('probe', true);
+  const { session, torrent, movie } = await leecher('probe', true);
   try {
     const reader = movie.createReader();
     const signal = AbortSignal.timeout(30_000);
@@ -225,6 +225,20 @@ test('a player probing the end of a file (container index) and jumping back to t
     assert.ok(tail.equals(original.subarray(original.length - 65536)));
     assert.ok(reader.window > 1024 * 1024, 'and the window grows again while playing');
     reader.close();
+    // intro.txt shares piece 0 with the movie but nobody selected or read it: it must not exist.
+    const intro = path.join(work, 'probe', 'media', 'intro.txt');
+    assert.equal(await exists(intro), false, 'an unread, unselected file is never created');
+    assert.ok(await exists(path.join(work, 'probe', `.${meta.infoHashHex}.parts`)), 'its share of piece 0 sits in the part file');
+    const before = torrent.stats().downloaded;
+    torrent.files.find((f) => f.path === 'intro.txt')?.select();
+    const introReader = torrent.files.find((f) => f.path === 'intro.txt')?.createReader();
+    assert.ok(introReader);
+    const text = await introReader.read(0, 3000, { signal });
+    assert.ok(text.equals(await readFile(path.join(src, 'media', 'intro.txt'))), 'selected later: its bytes come from the part file');
+    assert.equal(torrent.stats().downloaded, before, 'without downloading piece 0 again');
+    introReader.close();
+    await session.close();
+    assert.ok((await readFile(intro)).equals(text), 'and the file now exists with them');
   } finally {
     await session.close();
   }

@@ -83,3 +83,37 @@ test('the mapped-write addon, when built, is the path in use and writes exact by
   assert.ok(back.subarray(20_000).equals(b));
   assert.ok(back.subarray(0, 4097).every((x) => x === 0));
 });
+
+test('a deselected file is never created: its share of a boundary piece goes to the part file, and moves in when the file is selected', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ct-storage-'));
+  try {
+    // f0 [0, 50000) and f1 [50000, 100000) share piece 3 (49152..65535).
+    const { files, layout, data } = setup([50_000, 50_000], 16384);
+    const partFile = path.join(dir, '.parts');
+    const piece = (i: number) => data.subarray(i * 16384, i * 16384 + layout.pieceSize(i));
+    const storage = new TorrentStorage(layout, files, dir, { partFile });
+    await storage.initAllocation();
+    assert.equal(storage.isAllocated(0) || storage.isAllocated(1), false, 'nothing exists yet');
+    await storage.allocate(1, () => false);
+    await Promise.all([3, 4, 5, 6].map((i) => storage.writePiece(i, piece(i))));
+    await assert.rejects(stat(path.join(dir, ...files[0].path)), 'the deselected file does not exist');
+    assert.ok((await stat(partFile)).blocks * 512 <= 16384 + 4096, 'the part file holds about its share of one piece');
+    assert.ok((await storage.readPiece(3)).equals(piece(3)), 'a boundary piece reads back whole (seeding, resume)');
+    assert.equal((await storage.storedPieces())(3), true);
+    await storage.close();
+
+    // Next run: f1 exists (allocated), f0 does not; the resume check finds piece 3 whole.
+    const again = new TorrentStorage(layout, files, dir, { partFile });
+    await again.initAllocation();
+    assert.deepEqual([again.isAllocated(0), again.isAllocated(1)], [false, true]);
+    assert.ok((await again.readPiece(3)).equals(piece(3)));
+    await again.allocate(0, (i) => i === 3);
+    const f0 = await readFile(path.join(dir, ...files[0].path));
+    assert.ok(f0.subarray(49152).equals(data.subarray(49152, 50_000)), 'its share moved into the selected file');
+    await assert.rejects(stat(partFile), 'the part file is removed once every file is allocated');
+    assert.ok((await again.readPiece(3)).equals(piece(3)));
+    await again.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -68,6 +68,15 @@ export class PeerSession implements PickerPeer {
   /** The peer's BEP 10 handshake fields we use. */
   clientName = '';
   private readonly outstanding = new Map<number, Outstanding>();
+  /**
+   * Requests we cancelled to let a critical block overtake them (see preempt()). The picker still
+   * counts them as requested: a fast-extension peer answers each cancel with the block or a
+   * reject (BEP 6), and libtorrent usually sends the block because it is already in its send
+   * buffer, so re-requesting it elsewhere at once would fetch it twice.
+   */
+  private readonly cancelled = new Map<number, Outstanding>();
+  /** When preempt() last ran, so a stream of reads does not churn the queue. */
+  private lastPreemptAt = 0;
   readonly pipeline = new RequestPipeline();
   readonly downloadRate = new RateMeter();
   readonly uploadRate = new RateMeter();
@@ -120,7 +129,8 @@ export class PeerSession implements PickerPeer {
   }
 
   hasRequested(index: number, begin: number): boolean {
-    return this.outstanding.has(blockKey(index, begin));
+    const key = blockKey(index, begin);
+    return this.outstanding.has(key) || this.cancelled.has(key);
   }
 
   get requestsInFlight(): number {
@@ -229,19 +239,22 @@ export class PeerSession implements PickerPeer {
   private onReject(ref: BlockRef): void {
     this.requireFast('reject');
     const key = blockKey(ref.index, ref.begin);
-    const out = this.outstanding.get(key);
+    const out = this.outstanding.get(key) ?? this.cancelled.get(key);
     if (!out) return;
     this.outstanding.delete(key);
+    this.cancelled.delete(key);
     this.host.abandon(this, [out.ref]);
   }
 
   private onPiece(index: number, begin: number, block: Buffer): void {
     this.checkIndex(index, 'piece');
     const key = blockKey(index, begin);
-    const out = this.outstanding.get(key);
-    if (!out) return; // unrequested or cancelled in time: ignore the bytes
+    // A block we cancelled for a critical one but the peer had already queued is still welcome.
+    const out = this.outstanding.get(key) ?? this.cancelled.get(key);
+    if (!out) return; // unrequested, or cancelled by endgame: ignore the bytes
     if (out.ref.length !== block.length) throw new ProtocolError(`block ${index}:${begin} of ${block.length} bytes, requested ${out.ref.length}`);
     this.outstanding.delete(key);
+    this.cancelled.delete(key);
     const now = Date.now();
     this.lastProgressAt = now;
     this.snubbed = false;
@@ -253,24 +266,27 @@ export class PeerSession implements PickerPeer {
 
   // ---- download side -------------------------------------------------------------------------
 
-  /** Tops the pipeline up with blocks from the picker. */
-  fillRequests(): void {
+  /**
+   * Tops the pipeline up with blocks from the picker. `now` skips the batching rule below: a
+   * reader is waiting and the free room goes to its blocks at once.
+   */
+  fillRequests(now = false): void {
     if (this.closed || this.peerChoking || !this.amInterested) return;
     const depth = this.snubbed ? 1 : this.pipeline.depth;
     const want = depth - this.outstanding.size;
     // Refill in batches, not one request per received block: each refill is a picker pass and a
     // socket write (profiled: one writev per block cost ~6% of the CPU at 1 GiB; batches of 16
     // still made ~2,500 write syscalls per GiB, batches of up to 64 a quarter of that).
-    if (want <= 0 || (want < Math.min(64, depth >> 2) && this.outstanding.size > 0)) return;
+    if (want <= 0 || (!now && want < Math.min(64, depth >> 2) && this.outstanding.size > 0)) return;
     const blocks = this.host.pick(this, want);
     if (blocks.length === 0) {
       if (this.outstanding.size === 0) this.updateInterest();
       return;
     }
-    const now = Date.now();
-    if (this.outstanding.size === 0) this.lastProgressAt = now;
+    const at = Date.now();
+    if (this.outstanding.size === 0) this.lastProgressAt = at;
     for (const b of blocks) {
-      this.outstanding.set(blockKey(b.index, b.begin), { ref: b, sentAt: now });
+      this.outstanding.set(blockKey(b.index, b.begin), { ref: b, sentAt: at });
       this.wire.request(b);
     }
   }
@@ -282,9 +298,45 @@ export class PeerSession implements PickerPeer {
     return out;
   }
 
+  /** How long this peer needs to deliver what we asked of it, at its current rate (ms). */
+  expectedQueueMs(now: number): number {
+    if (this.outstanding.size === 0) return 0;
+    const rate = this.downloadRate.rate(now);
+    return rate > 0 ? (this.outstanding.size * BLOCK_SIZE * 1000) / rate : Infinity;
+  }
+
+  /** Free pipeline slots right now. */
+  get room(): number {
+    return (this.snubbed ? 1 : this.pipeline.depth) - this.outstanding.size;
+  }
+
+  /**
+   * Makes a critical block overtake this peer's queue: cancels the queued requests that are not
+   * critical, except the oldest ones the peer is most likely sending already (about `keepMs` of
+   * them at its current rate), so the critical requests sent next are served after those only.
+   * Peers serve requests in order, so cancelling only the tail would not help. Runs at most
+   * once per `minIntervalMs`; returns how many requests were cancelled.
+   */
+  preempt(isCritical: (index: number) => boolean, now: number, keepMs = 250, minIntervalMs = 1000): number {
+    if (this.closed || this.peerChoking || now - this.lastPreemptAt < minIntervalMs) return 0;
+    const keep = Math.max(2, Math.ceil((this.downloadRate.rate(now) * keepMs) / 1000 / BLOCK_SIZE));
+    let seen = 0;
+    let cancelled = 0;
+    for (const [key, o] of this.outstanding) {
+      if (seen++ < keep || isCritical(o.ref.index)) continue;
+      this.outstanding.delete(key);
+      this.cancelled.set(key, { ref: o.ref, sentAt: now });
+      this.wire.cancel(o.ref);
+      cancelled++;
+    }
+    if (cancelled > 0) this.lastPreemptAt = now;
+    return cancelled;
+  }
+
   /** Withdraws a request another peer answered first (endgame). */
   cancel(index: number, begin: number): void {
     const key = blockKey(index, begin);
+    this.cancelled.delete(key); // already cancelled by preempt(): just stop waiting for it
     const out = this.outstanding.get(key);
     if (!out) return;
     this.outstanding.delete(key);
@@ -306,6 +358,7 @@ export class PeerSession implements PickerPeer {
   /** Called about once a second by the torrent. */
   tick(now: number): void {
     this.pipeline.onRateSample(this.downloadRate.rate(now));
+    this.expireCancelled(now);
     if (this.outstanding.size > 0 && !this.snubbed && now - this.lastProgressAt > this.opts.requestTimeoutMs) {
       // The peer sits on our requests: hand them to others and ask it for one block at a time.
       this.snubbed = true;
@@ -316,10 +369,27 @@ export class PeerSession implements PickerPeer {
     this.fillRequests();
   }
 
+  /**
+   * A peer without the fast extension never confirms a cancel: after a few seconds without the
+   * block, give it back to the picker. (A fast peer answers with the block or a reject.)
+   */
+  private expireCancelled(now: number): void {
+    if (this.cancelled.size === 0) return;
+    const expired: BlockRef[] = [];
+    const limit = this.fast ? this.opts.requestTimeoutMs : 3000;
+    for (const [key, o] of this.cancelled) {
+      if (now - o.sentAt < limit) continue;
+      this.cancelled.delete(key);
+      expired.push(o.ref);
+    }
+    if (expired.length > 0) this.host.abandon(this, expired);
+  }
+
   private abandonAll(): void {
-    if (this.outstanding.size === 0) return;
-    const refs = [...this.outstanding.values()].map((o) => o.ref);
+    if (this.outstanding.size === 0 && this.cancelled.size === 0) return;
+    const refs = [...this.outstanding.values(), ...this.cancelled.values()].map((o) => o.ref);
     this.outstanding.clear();
+    this.cancelled.clear();
     this.host.abandon(this, refs);
   }
 
@@ -356,7 +426,10 @@ export class PeerSession implements PickerPeer {
 
   private onCancel(ref: BlockRef): void {
     const i = this.uploadQueue.findIndex((r) => r.index === ref.index && r.begin === ref.begin && r.length === ref.length);
-    if (i >= 0) this.uploadQueue.splice(i, 1);
+    if (i < 0) return;
+    this.uploadQueue.splice(i, 1);
+    // BEP 6: with the fast extension every cancelled request is answered, here with a reject.
+    if (this.fast) this.wire.reject(ref);
   }
 
   private serveUploads(): void {

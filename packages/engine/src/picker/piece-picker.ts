@@ -168,6 +168,13 @@ export class PiecePicker {
     this.critical = this.critical.filter((i) => i !== index);
   }
 
+  /** Blocks of a wanted piece nobody has been asked for yet. */
+  unrequestedBlocks(index: number): number {
+    if (this.have.get(index) || this.verifying.has(index) || this.priority[index] === 0) return 0;
+    const p = this.partial.get(index);
+    return p ? p.free : this.blockCount(index);
+  }
+
   /** Pieces with deadlines, soonest first (for tests and status). */
   get criticalPieces(): readonly number[] {
     return this.critical;

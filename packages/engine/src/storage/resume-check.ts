@@ -25,12 +25,11 @@ export async function checkExistingPieces(
   opts: ResumeCheckOptions = {},
 ): Promise<Bitfield> {
   const result = new Bitfield(layout.pieceCount);
-  const sizes = await storage.fileSizes();
+  const stored = await storage.storedPieces();
   const candidates: number[] = [];
   for (let i = 0; i < layout.pieceCount; i++) {
     if (opts.only && !opts.only(i)) continue;
-    const onDisk = layout.pieceSegments(i).every((s) => s.pad || sizes[s.fileIndex] >= s.fileOffset + s.length);
-    if (onDisk) candidates.push(i);
+    if (stored(i)) candidates.push(i);
   }
   const concurrency = opts.concurrency ?? 4;
   const buffers = Array.from({ length: concurrency }, () => allocPieceBuffer(layout.pieceLength));

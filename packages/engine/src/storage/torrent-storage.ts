@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { StorageError } from '../errors.js';
 import type { FileLayout } from '../layout/file-layout.js';
 import { mappedWriter } from './mapped-write.js';
+import { PartFile } from './part-file.js';
+import { openFd, readAt, writeAt } from './positional-io.js';
 
 export interface StorageFile {
   /** Sanitised components relative to the torrent root. */
@@ -23,33 +25,12 @@ export interface StorageOptions {
   readOnly?: boolean;
   /** At most this many file descriptors open at once. */
   maxOpenFiles?: number;
+  /**
+   * Where bytes of unallocated files go (see part-file.ts). Without it every file counts as
+   * allocated, and a piece writes all of its files.
+   */
+  partFile?: string;
 }
-
-const write = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
-  new Promise<void>((resolve, reject) => {
-    const loop = (o: number, l: number, p: number): void => {
-      fs.write(fd, buf, o, l, p, (err, written) => {
-        if (err) return reject(err);
-        if (written < l) return loop(o + written, l - written, p + written);
-        resolve();
-      });
-    };
-    loop(off, len, pos);
-  });
-
-const read = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
-  new Promise<number>((resolve, reject) => {
-    let total = 0;
-    const loop = (): void => {
-      fs.read(fd, buf, off + total, len - total, pos + total, (err, n) => {
-        if (err) return reject(err);
-        total += n;
-        if (n === 0 || total === len) return resolve(total);
-        loop();
-      });
-    };
-    loop();
-  });
 
 export class TorrentStorage {
   /** Absolute path of every file (pad files included, never opened). */
@@ -59,6 +40,18 @@ export class TorrentStorage {
   /** The last queued write of each file: writes to one file never overlap (see serialised()). */
   private readonly writeChains = new Map<number, Promise<void>>();
   private readonly maxOpen: number;
+  /**
+   * Per file: may it exist on disk? A file is allocated once it exists, is selected or is read;
+   * until then its share of the pieces we store goes to the part file.
+   */
+  private readonly allocated: boolean[];
+  private readonly partFile: PartFile | undefined;
+  /** Pieces with bytes written to the part file in this run. */
+  private readonly partPieces = new Set<number>();
+  /** Part-file writes in flight: allocate() waits for them before moving bytes out. */
+  private readonly partWrites = new Set<Promise<void>>();
+  /** Files whose bytes are being moved out of the part file: their reads wait. */
+  private readonly moving = new Map<number, Promise<void>>();
 
   constructor(
     private readonly layout: FileLayout,
@@ -74,23 +67,89 @@ export class TorrentStorage {
       if (p !== base && !p.startsWith(base + path.sep)) throw new StorageError(`refusing path outside download dir: ${f.path.join('/')}`);
       return p;
     });
+    this.allocated = files.map(() => true);
+    if (opts.partFile) this.partFile = new PartFile(opts.partFile, opts.readOnly);
+  }
+
+  /** With a part file: only files already on disk start allocated. */
+  async initAllocation(): Promise<void> {
+    if (!this.partFile) return;
+    const sizes = await Promise.all(this.filePaths.map((p) => fs.promises.stat(p).then(() => true, () => false)));
+    sizes.forEach((exists, i) => { this.allocated[i] = exists || this.files[i].pad; });
+  }
+
+  isAllocated(fileIndex: number): boolean {
+    return this.allocated[fileIndex];
+  }
+
+  /**
+   * Lets a file exist on disk from now on, moving in the bytes of it that were stored in the
+   * part file (pieces in `have`, or written there in this run). Its reads wait for the move.
+   */
+  allocate(fileIndex: number, have: (piece: number) => boolean): Promise<void> {
+    if (this.allocated[fileIndex] || this.opts.readOnly || !this.partFile) return this.moving.get(fileIndex) ?? Promise.resolve();
+    this.allocated[fileIndex] = true; // writes starting now go to the file
+    const part = this.partFile;
+    const job = (async () => {
+      await Promise.all(this.partWrites);
+      if (this.files[fileIndex].length === 0) await this.createEmptyFile(fileIndex);
+      const range = this.layout.filePieces(fileIndex);
+      for (let p = range?.first ?? 0; range && p <= range.last; p++) {
+        if (!have(p) && !this.partPieces.has(p)) continue;
+        const s = this.layout.pieceSegments(p).find((seg) => seg.fileIndex === fileIndex);
+        if (!s) continue;
+        const buf = Buffer.allocUnsafe(s.length);
+        await part.read(p * this.layout.pieceLength + s.rangeOffset, buf, 0, s.length);
+        await this.writeSegment(s.fileIndex, s.fileOffset, buf, 0, s.length);
+      }
+      if (this.allocated.every(Boolean)) await part.remove();
+    })();
+    this.moving.set(fileIndex, job);
+    void job.finally(() => { if (this.moving.get(fileIndex) === job) this.moving.delete(fileIndex); }).catch(() => undefined);
+    return job;
+  }
+
+  /** Which pieces have all their bytes somewhere on disk (to skip reading the others). */
+  async storedPieces(): Promise<(index: number) => boolean> {
+    const sizes = await this.fileSizes();
+    const partSize = this.partFile ? await this.partFile.size() : 0;
+    return (index) => this.layout.pieceSegments(index).every((s) => s.pad || (this.allocated[s.fileIndex]
+      ? sizes[s.fileIndex] >= s.fileOffset + s.length
+      : partSize >= index * this.layout.pieceLength + s.rangeOffset + s.length));
   }
 
   /** Writes a verified piece to its files. */
   async writePiece(index: number, data: Buffer): Promise<void> {
     const segments = this.layout.pieceSegments(index).filter((s) => !s.pad);
     await Promise.all(segments.map((s) => {
-      const io = () => this.withFile(s.fileIndex, true, async (fd) => {
-        try {
-          if (mappedWriter) await mappedWriter.write(fd, s.fileOffset, data.subarray(s.rangeOffset, s.rangeOffset + s.length));
-          else await write(fd, data, s.rangeOffset, s.length, s.fileOffset);
-        } catch (err) {
-          throw new StorageError(`cannot write ${this.filePaths[s.fileIndex]}: ${(err as Error).message}`, { cause: err });
-        }
-      });
-      // Mapped writes run in parallel; pwrites to one file would only queue on its inode lock.
-      return mappedWriter ? io() : this.serialised(s.fileIndex, io);
+      if (this.allocated[s.fileIndex] || !this.partFile) return this.writeSegment(s.fileIndex, s.fileOffset, data, s.rangeOffset, s.length);
+      return this.writePart(index, index * this.layout.pieceLength + s.rangeOffset, data, s.rangeOffset, s.length);
     }));
+  }
+
+  private writeSegment(fileIndex: number, fileOffset: number, data: Buffer, off: number, len: number): Promise<void> {
+    const io = () => this.withFile(fileIndex, true, async (fd) => {
+      try {
+        if (mappedWriter) await mappedWriter.write(fd, fileOffset, data.subarray(off, off + len));
+        else await writeAt(fd, data, off, len, fileOffset);
+      } catch (err) {
+        throw new StorageError(`cannot write ${this.filePaths[fileIndex]}: ${(err as Error).message}`, { cause: err });
+      }
+    });
+    // Mapped writes run in parallel; pwrites to one file would only queue on its inode lock.
+    return mappedWriter ? io() : this.serialised(fileIndex, io);
+  }
+
+  private writePart(piece: number, torrentOffset: number, data: Buffer, off: number, len: number): Promise<void> {
+    const part = this.partFile as PartFile;
+    const job = part.write(torrentOffset, data, off, len).then(
+      () => { this.partPieces.add(piece); },
+      (err: Error) => { throw new StorageError(`cannot write ${part.path}: ${err.message}`, { cause: err }); },
+    );
+    const settled = job.catch(() => undefined);
+    this.partWrites.add(settled);
+    void settled.then(() => this.partWrites.delete(settled));
+    return job;
   }
 
   /** Which write path this process uses, for status and benchmarks. */
@@ -123,7 +182,12 @@ export class TorrentStorage {
         into.fill(0, s.rangeOffset, s.rangeOffset + s.length);
         return;
       }
-      const n = await this.withFile(s.fileIndex, false, (fd) => read(fd, into, s.rangeOffset, s.length, s.fileOffset))
+      if (!this.allocated[s.fileIndex] && this.partFile) {
+        await this.partFile.read(offset + s.rangeOffset, into, s.rangeOffset, s.length);
+        return;
+      }
+      await this.moving.get(s.fileIndex);
+      const n = await this.withFile(s.fileIndex, false, (fd) => readAt(fd, into, s.rangeOffset, s.length, s.fileOffset))
         .catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return 0; // a file no piece has touched yet reads as zeros
           throw err;
@@ -139,22 +203,26 @@ export class TorrentStorage {
   }
 
   /** Current on-disk sizes (0 for missing files), for the resume check. */
-  async fileSizes(): Promise<number[]> {
+  private async fileSizes(): Promise<number[]> {
     return Promise.all(this.filePaths.map((p, i) =>
       this.files[i].pad ? Promise.resolve(this.files[i].length) : fs.promises.stat(p).then((s) => s.size, () => 0)));
   }
 
-  /** Creates 0-byte files (no piece ever writes them) and the folders they live in. */
+  /** Creates allocated 0-byte files (no piece ever writes them) and the folders they live in. */
   async createEmptyFiles(): Promise<void> {
     if (this.opts.readOnly) return;
     await Promise.all(this.files.map(async (f, i) => {
-      if (f.length !== 0 || f.pad) return;
-      await fs.promises.mkdir(path.dirname(this.filePaths[i]), { recursive: true });
-      await (await fs.promises.open(this.filePaths[i], 'a')).close();
+      if (f.length === 0 && !f.pad && this.allocated[i]) await this.createEmptyFile(i);
     }));
   }
 
+  private async createEmptyFile(fileIndex: number): Promise<void> {
+    await fs.promises.mkdir(path.dirname(this.filePaths[fileIndex]), { recursive: true });
+    await (await fs.promises.open(this.filePaths[fileIndex], 'a')).close();
+  }
+
   async close(): Promise<void> {
+    await this.partFile?.close();
     const files = [...this.fds.values()];
     this.fds.clear();
     await Promise.all(files.map((f) => f.fd.then((fd) => new Promise<void>((r) => fs.close(fd, () => r())), () => undefined)));
@@ -234,8 +302,4 @@ interface OpenFile {
   writable: boolean;
   /** Evicted: close as soon as the last user is done. */
   closing?: boolean;
-}
-
-function openFd(file: string, flags: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
 }

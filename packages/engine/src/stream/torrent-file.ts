@@ -11,6 +11,8 @@ export interface FileHost extends ReaderHost {
   readonly layout: FileLayout;
   havePiece(index: number): boolean;
   setFilePriority(fileIndex: number, priority: number): void;
+  /** A reader was created: the file may now exist on disk. */
+  fileOpened(fileIndex: number): void;
 }
 
 export class TorrentFile {
@@ -56,6 +58,7 @@ export class TorrentFile {
 
   /** A reader with its own position and readahead window. */
   createReader(opts?: Partial<ReadaheadOptions>): FileReader {
+    this.host.fileOpened(this.index);
     return new FileReader(this.host, this.offset, this.length, opts);
   }
 

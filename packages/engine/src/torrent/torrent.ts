@@ -135,8 +135,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private readonly readerRefs: Uint16Array;
   /** File index -> priority set through select()/deselect(). */
   private readonly filePriority = new Map<number, number>();
+  /** Files a reader was opened on: they may exist on disk even when not selected. */
+  private readonly openedFiles = new Set<number>();
   /** The pieces each reader wants right now. */
   private readonly readerWants = new Map<object, number[]>();
+  /** The pieces under each reader's pending read (the rest of its wants is readahead). */
+  private readonly readerUrgent = new Map<object, readonly number[]>();
   /** Reads waiting for pieces to be verified. */
   private waiters: { first: number; last: number; resolve(): void; reject(err: Error): void }[] = [];
   /** The torrent's files (pad files left out), for readers and priorities. */
@@ -147,7 +151,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     this.layout = new FileLayout(metainfo.files, metainfo.pieceLength);
     this.picker = new PiecePicker(metainfo);
     const root = metainfo.multiFile ? path.join(opts.downloadDir, metainfo.name) : opts.downloadDir;
-    this.storage = new TorrentStorage(this.layout, metainfo.files, root, { readOnly: opts.readOnly });
+    this.storage = new TorrentStorage(this.layout, metainfo.files, root, {
+      readOnly: opts.readOnly,
+      partFile: path.join(opts.downloadDir, `.${metainfo.infoHashHex}.parts`),
+    });
     this.cache = new PieceCache(opts.uploadCacheBytes ?? 32 * 1024 * 1024, (i) => this.storage.readPiece(i));
     this.peerOptions = { ...DEFAULT_PEER_OPTIONS, ...opts.peer };
     this.basePriority = new Uint8Array(metainfo.pieceCount).fill(opts.onDemand ? 0 : DEFAULT_PRIORITY);
@@ -170,6 +177,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   /** Checks existing data, then starts the swarm housekeeping. */
   async start(): Promise<void> {
+    await this.storage.initAllocation();
     const have = await checkExistingPieces(this.layout, this.storage, this.opts.hasher, (i) => pieceHash(this.metainfo, i));
     if (this.isClosed()) return;
     for (let i = 0; i < this.pieceCount; i++) {
@@ -178,6 +186,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
       else if (this.opts.readOnly) this.picker.setPriority(i, 0);
     }
     try {
+      const wanted = this.metainfo.files.map((_, i) => i).filter((i) => this.fileWanted(i));
+      await Promise.all(wanted.map((i) => this.storage.allocate(i, (p) => this.picker.have.get(p))));
       await this.storage.createEmptyFiles();
     } catch (err) {
       return this.fail(new StorageError(`cannot create files: ${(err as Error).message}`, { cause: err }));
@@ -307,13 +317,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     urgent.forEach((i, k) => this.raise(i, now + k));
     ahead.forEach((i, k) => this.raise(i, now + 1000 + k));
     this.readerWants.set(owner, next);
-    this.wakePeers();
+    this.readerUrgent.set(owner, urgent);
+    this.wakePeers(true);
+    this.preemptForReaders(now);
   }
 
   release(owner: object): void {
     const previous = this.readerWants.get(owner);
     if (!previous) return;
     this.readerWants.delete(owner);
+    this.readerUrgent.delete(owner);
     for (const i of previous) if (--this.readerRefs[i] === 0) this.restorePriority(i);
   }
 
@@ -328,7 +341,28 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     this.picker.setPriority(index, this.basePriority[index]);
   }
 
+  /** Selected, or read: the file may exist on disk ("deselected files are never allocated"). */
+  private fileWanted(fileIndex: number): boolean {
+    if (this.metainfo.files[fileIndex].pad) return false;
+    const priority = this.filePriority.get(fileIndex) ?? (this.opts.onDemand ? 0 : DEFAULT_PRIORITY);
+    return priority > 0 || this.openedFiles.has(fileIndex);
+  }
+
+  /** Lets a file exist on disk, moving in its bytes kept in the part file (start() does it for early calls). */
+  private allocateFile(fileIndex: number): void {
+    if (this.state === 'checking' || this.isClosed() || !this.fileWanted(fileIndex)) return;
+    this.storage.allocate(fileIndex, (p) => this.picker.have.get(p))
+      .catch((err: unknown) => this.fail(err instanceof CtError ? err : new StorageError(String(err))));
+  }
+
+  fileOpened(fileIndex: number): void {
+    this.openedFiles.add(fileIndex);
+    this.allocateFile(fileIndex);
+  }
+
   setFilePriority(fileIndex: number, priority: number): void {
+    this.filePriority.set(fileIndex, priority);
+    this.allocateFile(fileIndex);
     const range = this.layout.filePieces(fileIndex);
     if (!range) return;
     for (let i = range.first; i <= range.last; i++) {
@@ -340,7 +374,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
       this.basePriority[i] = p;
       if (this.readerRefs[i] === 0) this.picker.setPriority(i, p);
     }
-    this.filePriority.set(fileIndex, priority);
     this.wakePeers();
   }
 
@@ -376,13 +409,48 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     this.waiters = still;
   }
 
-  /** Priorities changed: peers may have become interesting, and requests may be due. */
-  private wakePeers(): void {
-    for (const p of this.peers.values()) {
+  /**
+   * Priorities changed: peers may have become interesting, and requests may be due. For a reader
+   * (`urgent`), the peers with the shortest expected queue pick first, skipping request batching,
+   * so its critical blocks go where they will arrive soonest.
+   */
+  private wakePeers(urgent = false): void {
+    const now = Date.now();
+    const peers = [...this.peers.values()];
+    if (urgent) peers.sort((a, b) => a.expectedQueueMs(now) - b.expectedQueueMs(now));
+    for (const p of peers) {
       if (!p.amInterested) p.updateInterest();
-      p.fillRequests();
+      p.fillRequests(urgent);
     }
     this.dialDue();
+  }
+
+  /**
+   * A pending read's blocks that no peer had room for would wait behind every queued request.
+   * Peers serve requests in order, so the peer with the shortest expected queue that has the
+   * piece cancels its queued non-critical requests (PeerSession.preempt) and asks for the
+   * critical blocks first; the cancelled blocks are fetched afterwards.
+   */
+  private preemptForReaders(now: number): void {
+    const urgent = new Set<number>();
+    for (const pieces of this.readerUrgent.values()) for (const i of pieces) urgent.add(i);
+    let missing = 0;
+    const pieces: number[] = [];
+    for (const i of urgent) {
+      const n = this.picker.unrequestedBlocks(i);
+      if (n > 0) { pieces.push(i); missing += n; }
+    }
+    if (missing === 0) return;
+    let best: PeerSession | undefined;
+    let bestMs = Infinity;
+    for (const p of this.peers.values()) {
+      if (p.peerChoking || !p.amInterested || p.snubbed || p.room >= missing) continue;
+      if (!pieces.some((i) => p.has(i))) continue;
+      const ms = p.expectedQueueMs(now);
+      if (ms < bestMs) { best = p; bestMs = ms; }
+    }
+    // Readahead requests are cancelled too: they would delay the read as much as any other.
+    if (best && best.preempt((i) => urgent.has(i), now) > 0) best.fillRequests(true);
   }
 
   // ---- verification --------------------------------------------------------------------------
@@ -457,6 +525,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     const now = Date.now();
     for (const p of this.peers.values()) p.tick(now);
     this.rescueCritical(now);
+    this.preemptForReaders(now);
     if (this.ticks % RECHOKE_EVERY_TICKS === 0) this.rechoke();
     this.ticks++;
     this.dialDue();

@@ -1,0 +1,35 @@
+/**
+ * Positional reads and writes that finish the job (short writes and reads are continued), with
+ * callback-style fs calls: 10-35% faster than FileHandle promises on the hot path (see DESIGN.md).
+ */
+import * as fs from 'node:fs';
+
+export const writeAt = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+  new Promise<void>((resolve, reject) => {
+    const loop = (o: number, l: number, p: number): void => {
+      fs.write(fd, buf, o, l, p, (err, written) => {
+        if (err) return reject(err);
+        if (written < l) return loop(o + written, l - written, p + written);
+        resolve();
+      });
+    };
+    loop(off, len, pos);
+  });
+
+export const readAt = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+  new Promise<number>((resolve, reject) => {
+    let total = 0;
+    const loop = (): void => {
+      fs.read(fd, buf, off + total, len - total, pos + total, (err, n) => {
+        if (err) return reject(err);
+        total += n;
+        if (n === 0 || total === len) return resolve(total);
+        loop();
+      });
+    };
+    loop();
+  });
+
+export function openFd(file: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
