@@ -81,6 +81,25 @@ test('a whole-file sequential read is byte-exact, and a seek mid-stream reads th
   }
 });
 
+test('createReadStream pipes an exact inclusive byte range; destroying it mid-way frees its reader', async () => {
+  const { session, movie } = await leecher('read-stream', true);
+  try {
+    const parts: Buffer[] = [];
+    for await (const chunk of movie.createReadStream({ start: 1000, end: 3_000_000 })) parts.push(chunk as Buffer);
+    assert.ok(Buffer.concat(parts).equals(original.subarray(1000, 3_000_001)), 'bytes 1000..3000000 inclusive');
+    const tail: Buffer[] = [];
+    for await (const chunk of movie.createReadStream({ start: movie.length - 5 })) tail.push(chunk as Buffer);
+    assert.ok(Buffer.concat(tail).equals(original.subarray(original.length - 5)), 'open-ended range to end of file');
+    const stream = movie.createReadStream({ start: 20_000_000 });
+    const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
+    assert.ok(first.equals(original.subarray(20_000_000, 20_000_000 + first.length)));
+    stream.destroy();
+    await new Promise((r) => stream.once('close', r));
+  } finally {
+    await session.close();
+  }
+});
+
 test('closing the torrent rejects a pending read with a typed error', async () => {
   const { session, torrent, movie } = await leecher('closing', true);
   const reader = movie.createReader();

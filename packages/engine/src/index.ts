@@ -18,5 +18,6 @@ export { FrameParser } from './wire/frame-parser.js';
 export type { WireMessage, HandshakeInfo, BlockRef } from './wire/messages.js';
 export { FileReader, type ReadOptions } from './stream/file-reader.js';
 export { TorrentFile } from './stream/torrent-file.js';
+export type { FileReadStreamOptions } from './stream/file-read-stream.js';
 export { ReadaheadWindow, DEFAULT_READAHEAD, type ReadaheadOptions } from './stream/readahead.js';
 export { TorrentHttpServer, parseRange, contentType, fileUrlPath } from './stream/http-server.js';

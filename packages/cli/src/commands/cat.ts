@@ -2,6 +2,7 @@
  * `ct cat`: writes a byte range of one file of a torrent to stdout and exits, downloading only the
  * pieces the read needs (on-demand mode). The scriptable way to read from a swarm.
  */
+import { pipeline } from 'node:stream/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -50,13 +51,9 @@ export async function cat(argv: string[]): Promise<number> {
     const noPeer = setTimeout(() => {
       if (!torrent.hasConnectedPeer) void torrent.close();
     }, timeoutSec * 1000);
-    const reader = file.createReader();
-    const chunk = 1024 * 1024;
     try {
-      for (let pos = offset; pos < offset + length; pos += chunk) {
-        const bytes = await reader.read(pos, Math.min(chunk, offset + length - pos));
-        if (!process.stdout.write(bytes)) await new Promise((r) => process.stdout.once('drain', r));
-      }
+      const bytes = file.createReadStream({ start: offset, end: offset + length - 1, chunkSize: 1024 * 1024 });
+      await pipeline(bytes, process.stdout, { end: false });
     } catch (err) {
       if (err instanceof CtError && err.code === 'ECLOSED' && !torrent.hasConnectedPeer) {
         throw new CtError('ENO_PEERS', `no peer reachable within ${timeoutSec} s`);
@@ -64,7 +61,6 @@ export async function cat(argv: string[]): Promise<number> {
       throw err;
     } finally {
       clearTimeout(noPeer);
-      reader.close();
     }
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     return 0;

@@ -5,6 +5,7 @@
  * segment percent-encoded. Each request gets its own FileReader (readers never share a window).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { CtError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import type { TorrentFile } from './torrent-file.js';
@@ -125,21 +126,8 @@ export class TorrentHttpServer {
       res.end();
       return;
     }
-    const reader = file.createReader();
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    try {
-      const chunk = 256 * 1024;
-      for (let pos = start; pos <= end && !abort.signal.aborted; pos += chunk) {
-        const bytes = await reader.read(pos, Math.min(chunk, end + 1 - pos), { signal: abort.signal });
-        if (!res.write(bytes)) await new Promise((r) => res.once('drain', r));
-      }
-      res.end();
-    } catch (err) {
-      if (!abort.signal.aborted) throw err;
-    } finally {
-      reader.close();
-    }
+    // One reader per request; a closed connection destroys the stream, which releases it.
+    pipeline(file.createReadStream({ start, end }), res).catch(() => undefined);
   }
 
   private index(res: ServerResponse, routes: Map<string, TorrentFile>, head: boolean): void {

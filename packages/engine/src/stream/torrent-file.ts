@@ -5,6 +5,8 @@
 import type { FileLayout } from '../layout/file-layout.js';
 import type { TorrentFileEntry } from '../metainfo/metainfo.js';
 import { FileReader, type ReaderHost } from './file-reader.js';
+import { createFileReadStream, type FileReadStreamOptions } from './file-read-stream.js';
+import type { Readable } from 'node:stream';
 import type { ReadaheadOptions } from './readahead.js';
 
 export interface FileHost extends ReaderHost {
@@ -60,6 +62,14 @@ export class TorrentFile {
   createReader(opts?: Partial<ReadaheadOptions>): FileReader {
     this.host.fileOpened(this.index);
     return new FileReader(this.host, this.offset, this.length, opts);
+  }
+
+  /**
+   * The bytes [start, end] (end inclusive, like fs.createReadStream) as a Readable with a reader
+   * of its own; destroying it releases what it was waiting for.
+   */
+  createReadStream(opts: FileReadStreamOptions & Partial<ReadaheadOptions> = {}): Readable {
+    return createFileReadStream(this.createReader(opts), this.length, opts);
   }
 
   /** Downloads this file in the background at `priority` (1..7, default 4). */
