@@ -100,10 +100,13 @@ export function libtorrent(args: string[], label = `libtorrent ${args[0]}`): Pro
 }
 
 /** Starts a libtorrent seeder and resolves once it is seeding. */
-export async function libtorrentSeeder(torrent: string, savePath: string, opts: { port?: number; rate?: number } = {}): Promise<{ proc: Proc; port: number }> {
+export async function libtorrentSeeder(torrent: string, savePath: string, opts: { port?: number; rate?: number; seedMode?: boolean } = {}): Promise<{ proc: Proc; port: number }> {
   const port = opts.port ?? await freePort();
   const args = ['seed', '--torrent', torrent, '--save-path', savePath, '--port', String(port)];
   if (opts.rate) args.push('--rate', String(opts.rate));
+  // seed mode: libtorrent trusts the data and checks pieces as they are requested (a 5 GiB file
+  // would otherwise be hashed in full first).
+  if (opts.seedMode) args.push('--seed-mode');
   const proc = libtorrent(args, 'libtorrent seeder');
   await proc.waitFor(/LISTENING (\d+)/, 60_000);
   return { proc, port };

@@ -9,8 +9,11 @@ import { create, createHelp } from './commands/create.js';
 import { demo, demoHelp } from './commands/demo.js';
 import { download, downloadHelp } from './commands/download.js';
 import { info, infoHelp } from './commands/info.js';
+import { mount, mountHelp } from './commands/mount.js';
 import { seed, seedHelp } from './commands/seed.js';
+import { status, statusHelp } from './commands/status.js';
 import { stream, streamHelp } from './commands/stream.js';
+import { umount, umountHelp } from './commands/umount.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   download: { run: download, help: downloadHelp },
@@ -19,6 +22,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   create: { run: create, help: createHelp },
   info: { run: info, help: infoHelp },
   stream: { run: stream, help: streamHelp },
+  mount: { run: mount, help: mountHelp },
+  umount: { run: umount, help: umountHelp },
+  status: { run: status, help: statusHelp },
   demo: { run: demo, help: demoHelp },
 };
 
@@ -30,6 +36,9 @@ usage: ct <command> [options]     (ct <command> --help for details)
   seed       check existing data and serve it
   cat        write a byte range of one file to stdout, downloading only what it needs
   stream     serve a torrent's files over HTTP (Range, seeking), downloading on demand
+  mount      mount torrents as a read-only folder that streams (FUSE)
+  umount     unmount a ct mount (also a stale one)
+  status     progress of running mounts
   create     make a .torrent from a file or folder
   info       show what a .torrent holds
   demo       seed and download generated content over loopback, then clean up`;

@@ -14,6 +14,7 @@ export type CtErrorCode =
   | 'ESTORAGE' // disk IO failed (full disk, permissions, ...)
   | 'EADDRESS' // a host:port string is invalid
   | 'ECLOSED' // the torrent or session was closed while an operation was pending
+  | 'EMOUNT' // a FUSE mount could not be made or removed (mount point in use, no FUSE, ...)
   | 'EUSAGE'; // a caller passed invalid arguments
 
 export class CtError extends Error {
@@ -72,4 +73,10 @@ export class UsageError extends CtError {
 
 export function isCtError(err: unknown): err is CtError {
   return err instanceof CtError;
+}
+
+export class MountError extends CtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EMOUNT', message, options);
+  }
 }

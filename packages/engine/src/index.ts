@@ -6,7 +6,7 @@ export * from './errors.js';
 export { parseMetainfo, pieceHash, pieceSize, type Metainfo, type TorrentFileEntry } from './metainfo/metainfo.js';
 export { createTorrent, type CreateTorrentOptions } from './metainfo/create.js';
 export { checkBencode, decodeStrict, encode as bencodeEncode } from './metainfo/bencode.js';
-export { sanitizeComponent, sanitizePath, dedupePaths } from './metainfo/sanitize.js';
+export { sanitizeComponent, sanitizePath, dedupePaths, freeName } from './metainfo/sanitize.js';
 export { FileLayout, type Segment, type LayoutFile } from './layout/file-layout.js';
 export { PiecePicker, BLOCK_SIZE, DEFAULT_PRIORITY, type BlockRequest, type PickerPeer } from './picker/piece-picker.js';
 export { Bitfield } from './util/bitfield.js';

@@ -1,10 +1,18 @@
 /**
- * @ct/fusefs — mounts torrents as read-only FUSE folders.
+ * @ct/fusefs: mounts torrents of an @ct/engine Session as a read-only FUSE folder, in-process.
  *
- * Placeholder until the FUSE issue: it only reports whether the native binding loads, so the
- * install (fuse-native's prebuild + Debian's libfuse2) is exercised from the start.
+ *   const mount = new TorrentMount('/mnt/t', { readTimeoutMs: 60_000 });
+ *   mount.add(torrent);
+ *   await mount.mount();
+ *   ...
+ *   await mount.unmount();
  */
 import { createRequire } from 'node:module';
+
+export { TorrentMount, DEFAULT_READ_TIMEOUT_MS, type TorrentMountOptions, type MountStatus } from './torrent-mount.js';
+export { MountTree, type TreeNode, type TreeSource, type TreeSourceFile } from './mount-tree.js';
+export { STATUS_XATTRS } from './fuse-ops.js';
+export type { TorrentStatus, FileStatus, RootStatus } from './status.js';
 
 /** True when fuse-native's prebuilt addon loads on this machine. */
 export function fuseAvailable(): boolean {

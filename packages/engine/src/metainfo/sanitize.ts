@@ -63,7 +63,8 @@ export function dedupePaths(paths: readonly string[][]): string[][] {
   });
 }
 
-function freeName(name: string, taken: (name: string) => boolean): string {
+/** `name`, or the first of `name (1)`, `name (2)`, ... (before the extension) that is not taken. */
+export function freeName(name: string, taken: (name: string) => boolean): string {
   let candidate = name;
   for (let n = 1; taken(candidate); n++) {
     const dot = name.lastIndexOf('.');

@@ -102,7 +102,8 @@ export class TorrentStorage {
         await part.read(p * this.layout.pieceLength + s.rangeOffset, buf, 0, s.length);
         await this.writeSegment(s.fileIndex, s.fileOffset, buf, 0, s.length);
       }
-      if (this.allocated.every(Boolean)) await part.remove();
+      // Nothing left that could need the part file (0-byte files never have bytes there).
+      if (this.allocated.every((a, i) => a || this.files[i].length === 0)) await part.remove();
     })();
     this.moving.set(fileIndex, job);
     void job.finally(() => { if (this.moving.get(fileIndex) === job) this.moving.delete(fileIndex); }).catch(() => undefined);

@@ -23,6 +23,13 @@ export interface ReadOptions { signal?: AbortSignal }
 export class FileReader {
   private readonly readahead: ReadaheadWindow;
   private closed = false;
+  /**
+   * Piece ranges of the reads in progress. The kernel sends several reads on one open file at
+   * once (its own readahead): each must keep its pieces wanted while a later one declares its own.
+   */
+  private readonly pending = new Set<{ first: number; last: number }>();
+  /** The readahead pieces the newest read asked for, [first, last]. */
+  private ahead: [number, number] = [-1, -1];
 
   constructor(
     private readonly host: ReaderHost,
@@ -48,20 +55,41 @@ export class FileReader {
     const last = Math.floor((this.fileOffset + end - 1) / pl);
     const aheadEnd = Math.min(this.fileLength, end + ahead);
     const aheadLast = Math.floor((this.fileOffset + aheadEnd - 1) / pl);
-    const urgent: number[] = [];
-    for (let i = first; i <= last; i++) urgent.push(i);
-    const later: number[] = [];
-    for (let i = last + 1; i <= aheadLast; i++) later.push(i);
-    this.host.want(this, urgent, later);
+    const range = { first, last };
+    this.pending.add(range);
+    this.ahead = [last + 1, aheadLast];
+    this.declare();
     try {
       await this.host.waitForPieces(first, last, opts.signal);
     } catch (err) {
       // An aborted read gives up its deadlines; the next read declares what it needs afresh.
-      if (opts.signal?.aborted) this.host.release(this);
+      if (opts.signal?.aborted) {
+        this.pending.delete(range);
+        if (this.pending.size === 0) this.host.release(this);
+        else this.declare();
+      }
       throw err;
+    } finally {
+      this.pending.delete(range);
     }
     if (this.closed) throw new ClosedError('reader closed');
     return this.host.readRange(this.fileOffset + position, end - position);
+  }
+
+  /**
+   * Tells the host what this reader needs: the pieces under every pending read first (oldest
+   * read first), then the readahead window the newest read opened.
+   */
+  private declare(): void {
+    const [aheadFirst, aheadLast] = this.ahead;
+    const urgent: number[] = [];
+    const seen = new Set<number>();
+    for (const r of this.pending) {
+      for (let i = r.first; i <= r.last; i++) if (!seen.has(i)) { seen.add(i); urgent.push(i); }
+    }
+    const later: number[] = [];
+    for (let i = aheadFirst; i >= 0 && i <= aheadLast; i++) if (!seen.has(i)) later.push(i);
+    this.host.want(this, urgent, later);
   }
 
   /** Current readahead window in bytes (for status and tests). */

@@ -28,6 +28,8 @@ export class TorrentFile {
   /** Sanitised path inside the torrent ('/'-separated). */
   get path(): string { return this.entry.path.join('/'); }
   get length(): number { return this.entry.length; }
+  /** BEP 47: the entry is a symlink to this path inside the torrent ('/'-separated). */
+  get symlinkTarget(): string | undefined { return this.entry.symlink?.join('/'); }
   /** Offset of the file's first byte in the torrent's byte space. */
   get offset(): number { return this.entry.offset; }
 

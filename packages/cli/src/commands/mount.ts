@@ -1,0 +1,79 @@
+/**
+ * `ct mount`: serves torrents as a read-only folder from this process until unmounted (Ctrl-C,
+ * SIGTERM or `ct umount`). Files download on demand (what is read plus readahead) unless
+ * --download-all; what is verified is seeded. `ct status` asks this process over its control
+ * socket.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UsageError, type Torrent } from '@ct/engine';
+import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
+import { parse, parseSeconds } from '../args.js';
+import { serveControl } from '../control/control-socket.js';
+import { loadTorrentFile, splitList } from '../load-torrent.js';
+import { onShutdown, openSession } from '../swarm.js';
+
+export const mountHelp = `ct mount MOUNTPOINT --metainfo FILE [--metainfo FILE ...] [--seeds HOST:PORT[,...]]
+         [--download-dir DIR] [--read-timeout SECONDS] [--eagain] [--download-all] [--allow-other]
+
+  Mounts the torrents read-only at MOUNTPOINT (created if missing): a multi-file torrent is a
+  folder named after it, a single-file torrent's file sits at the top. Reads wait for their
+  pieces, which are fetched first; a read still waiting after --read-timeout (default ${DEFAULT_READ_TIMEOUT_MS / 1000} s)
+  fails with EIO (EAGAIN with --eagain). Only what is read is downloaded (plus readahead), into
+  DIR (default ~/.cache/ct), unless --download-all. Extended attribute user.ct.status (alias
+  user.torrent.status) on any entry holds JSON progress. Runs in the foreground until Ctrl-C,
+  SIGTERM or \`ct umount MOUNTPOINT\`.`;
+
+export async function mount(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    metainfo: { type: 'string', multiple: true },
+    seeds: { type: 'string' },
+    'download-dir': { type: 'string' },
+    'read-timeout': { type: 'string' },
+    eagain: { type: 'boolean' },
+    'download-all': { type: 'boolean' },
+    'allow-other': { type: 'boolean' },
+    listen: { type: 'string' },
+  }, true);
+  if (positionals.length !== 1) throw new UsageError('give exactly one MOUNTPOINT (ct mount --help)');
+  const mountPoint = path.resolve(positionals[0]);
+  const files = values.metainfo ?? [];
+  if (files.length === 0) throw new UsageError('missing --metainfo');
+  const metas = await Promise.all(files.map(loadTorrentFile));
+  const readTimeoutMs = parseSeconds(values['read-timeout'], 'read-timeout', DEFAULT_READ_TIMEOUT_MS / 1000) * 1000;
+  const downloadDir = values['download-dir'] ?? path.join(os.homedir(), '.cache', 'ct');
+  const peers = splitList(values.seeds);
+
+  const session = await openSession(values.listen);
+  const fuse = new TorrentMount(mountPoint, { readTimeoutMs, eagain: !!values.eagain, allowOther: !!values['allow-other'] });
+  const torrents: Torrent[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await fuse.unmount().catch((err: Error) => process.stderr.write(`ct: ${err.message}\n`));
+      control?.close();
+      await session.close();
+    })();
+    return stopping;
+  };
+  let control: Awaited<ReturnType<typeof serveControl>> | undefined;
+  try {
+    for (const meta of metas) {
+      const torrent = await session.addTorrent(meta, { downloadDir, peers, onDemand: !values['download-all'] });
+      torrent.on('error', (err) => process.stderr.write(`ct: ${meta.name}: ${err.message}\n`));
+      torrents.push(torrent);
+      fuse.add(torrent);
+    }
+    control = await serveControl(mountPoint, {
+      status: () => fuse.status(),
+      unmount: () => void stop().then(() => process.exit(0)),
+    });
+    await fuse.mount();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  onShutdown(stop, () => 0);
+  process.stderr.write(`ct: mounted ${torrents.length} torrent(s) at ${mountPoint} (pid ${process.pid}); ct umount ${mountPoint} to stop\n`);
+  return new Promise<number>(() => undefined); // serves until a signal or `ct umount`
+}

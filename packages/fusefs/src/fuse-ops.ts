@@ -1,0 +1,146 @@
+/**
+ * The FUSE operations of a mount: the tree answers lookups, each open file handle gets its own
+ * engine FileReader (its own readahead window), reads block until the bytes are verified and end
+ * with EIO (or EAGAIN) after the read timeout. Anything that would change the tree answers EROFS.
+ * Every callback returns quickly: the event loop that runs them also runs the torrents.
+ */
+import type { ReadaheadOptions, Torrent } from '@ct/engine';
+import { Errno } from './errno.js';
+import type { FuseOperations, FuseStat, FuseStatfs } from './fuse-native.js';
+import type { MountTree, TreeNode } from './mount-tree.js';
+import { OpenFiles } from './open-files.js';
+import { fileStatus, rootStatus, torrentStatus } from './status.js';
+
+/** The extended attributes every node answers (the second is rqbit-fuse's name). */
+export const STATUS_XATTRS = ['user.ct.status', 'user.torrent.status'] as const;
+
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+const O_ACCMODE = 3;
+const O_TRUNC = 0o1000;
+const W_OK = 2;
+
+export interface OpsOptions {
+  /** A read waits this long for its pieces, then fails. */
+  readTimeoutMs: number;
+  /** Fail a timed-out read with EAGAIN instead of EIO (rqbit-fuse's option). */
+  eagain: boolean;
+  readahead?: Partial<ReadaheadOptions>;
+}
+
+export class TorrentFsOperations {
+  readonly files = new OpenFiles();
+  private readonly uid = process.getuid?.() ?? 0;
+  private readonly gid = process.getgid?.() ?? 0;
+
+  constructor(
+    private readonly tree: MountTree,
+    /** Torrent id (infohash hex) -> torrent. */
+    private readonly torrents: ReadonlyMap<string, Torrent>,
+    private readonly opts: OpsOptions,
+  ) {}
+
+  /** The object handed to fuse-native. */
+  operations(): Partial<FuseOperations> {
+    const erofs = (...args: unknown[]) => (args[args.length - 1] as (e: number) => void)(Errno.EROFS);
+    return {
+      init: (cb) => cb(0),
+      access: (p, mode, cb) => cb(!this.tree.get(p) ? Errno.ENOENT : mode & W_OK ? Errno.EROFS : 0),
+      statfs: (_p, cb) => cb(0, this.statfs()),
+      getattr: (p, cb) => this.getattr(p, cb),
+      fgetattr: (p, _fd, cb) => this.getattr(p, cb),
+      readdir: (p, cb) => this.readdir(p, cb),
+      open: (p, flags, cb) => this.open(p, flags, cb),
+      read: (_p, fd, buf, len, pos, cb) => this.read(fd, buf, len, pos, cb),
+      release: (_p, fd, cb) => { this.files.close(fd); cb(0); },
+      readlink: (p, cb) => {
+        const node = this.tree.get(p);
+        if (!node) return cb(Errno.ENOENT);
+        return node.kind === 'link' ? cb(0, node.target) : cb(Errno.EINVAL);
+      },
+      getxattr: (p, name, _pos, cb) => this.getxattr(p, name, cb),
+      listxattr: (p, cb) => (this.tree.get(p) ? cb(0, [...STATUS_XATTRS]) : cb(Errno.ENOENT)),
+      write: erofs, create: erofs, truncate: erofs, ftruncate: erofs, unlink: erofs, rename: erofs,
+      mkdir: erofs, rmdir: erofs, chmod: erofs, chown: erofs, utimens: erofs, setxattr: erofs,
+      removexattr: erofs, symlink: erofs, link: erofs, mknod: erofs,
+    };
+  }
+
+  stat(node: TreeNode): FuseStat {
+    const base = { uid: this.uid, gid: this.gid, atime: node.time, mtime: node.time, ctime: node.time, blksize: 4096 };
+    switch (node.kind) {
+      case 'dir':
+        return { ...base, mode: S_IFDIR | 0o555, size: 4096, nlink: 2 + this.tree.subdirCount(node), blocks: 8 };
+      case 'file':
+        return { ...base, mode: S_IFREG | 0o444, size: node.size, nlink: 1, blocks: Math.ceil(node.size / 512) };
+      case 'link':
+        return { ...base, mode: S_IFLNK | 0o444, size: Buffer.byteLength(node.target), nlink: 1, blocks: 0 };
+    }
+  }
+
+  private getattr(p: string, cb: (err: number, st?: FuseStat) => void): void {
+    const node = this.tree.get(p);
+    if (!node) return cb(Errno.ENOENT);
+    cb(0, this.stat(node));
+  }
+
+  private readdir(p: string, cb: (err: number, names?: string[]) => void): void {
+    const node = this.tree.get(p);
+    if (!node) return cb(Errno.ENOENT);
+    if (node.kind !== 'dir') return cb(Errno.ENOTDIR);
+    cb(0, ['.', '..', ...node.children]);
+  }
+
+  private statfs(): FuseStatfs {
+    let bytes = 0;
+    for (const t of this.torrents.values()) bytes += t.metainfo.totalLength;
+    const blocks = Math.ceil(bytes / 4096);
+    // A read-only filesystem that is exactly full: nothing free, nothing to allocate.
+    return { bsize: 4096, frsize: 4096, blocks, bfree: 0, bavail: 0, files: this.tree.size, ffree: 0, favail: 0, fsid: 0, flag: 1, namemax: 255 };
+  }
+
+  private open(p: string, flags: number, cb: (err: number, fd?: number) => void): void {
+    const node = this.tree.get(p);
+    if (!node) return cb(Errno.ENOENT);
+    if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) return cb(Errno.EROFS);
+    if (node.kind === 'dir') return cb(Errno.EISDIR);
+    if (node.kind !== 'file') return cb(Errno.EINVAL);
+    const file = this.torrents.get(node.torrent)?.files.find((f) => f.index === node.fileIndex);
+    if (!file) return cb(Errno.ENOENT);
+    cb(0, this.files.open(file, node.size, this.opts.readahead));
+  }
+
+  private read(fd: number, buf: Buffer, len: number, pos: number, cb: (bytesOrErr: number) => void): void {
+    const handle = this.files.get(fd);
+    if (!handle) return cb(Errno.EBADF);
+    if (pos >= handle.size || len === 0) return cb(0);
+    const timeout = AbortSignal.timeout(this.opts.readTimeoutMs);
+    const signal = AbortSignal.any([timeout, this.files.closing]);
+    handle.reader.read(pos, len, { signal }).then(
+      (bytes) => cb(bytes.copy(buf, 0, 0, Math.min(bytes.length, len))),
+      () => cb(timeout.aborted && !this.files.closing.aborted && this.opts.eagain ? Errno.EAGAIN : Errno.EIO),
+    );
+  }
+
+  private getxattr(p: string, name: string, cb: (err: number, value?: Buffer | null) => void): void {
+    const node = this.tree.get(p);
+    if (!node) return cb(Errno.ENOENT);
+    if (!(STATUS_XATTRS as readonly string[]).includes(name)) return cb(0, null); // ENODATA
+    const status = this.statusOf(node);
+    cb(0, Buffer.from(JSON.stringify(status)));
+  }
+
+  /** JSON status of a node: the root, a torrent (its folder or single file), a file. */
+  statusOf(node: TreeNode): object {
+    if (node.path === '/') return rootStatus([...this.torrents.values()]);
+    const torrent = node.torrent ? this.torrents.get(node.torrent) : undefined;
+    if (!torrent) return {};
+    if (node.kind === 'file') {
+      const file = torrent.files.find((f) => f.index === node.fileIndex);
+      if (file) return { ...fileStatus(torrent, file), ...(torrent.metainfo.multiFile ? {} : { torrentStatus: torrentStatus(torrent) }) };
+    }
+    if (node.kind === 'dir' && !node.torrentRoot) return { ...torrentStatus(torrent), folder: node.path };
+    return torrentStatus(torrent);
+  }
+}

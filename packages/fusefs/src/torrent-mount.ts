@@ -1,0 +1,117 @@
+/**
+ * One FUSE mount serving any number of torrents of an engine Session, in this process. Owns the
+ * tree, the open handles and the fuse-native instance; unmounting first fails every pending read
+ * (so no reader, and no kernel request, waits on a piece no peer has), then unmounts.
+ *
+ * FUSE options, and why (DESIGN.md has the longer story):
+ * - `ro`: the kernel itself answers EROFS to every write, create, rename, unlink, chmod, truncate.
+ * - `kernel_cache`: verified torrent data never changes, so pages the kernel cached stay valid
+ *   across opens; a second `cat` of a file costs no FUSE call at all.
+ * - `max_read=131072`: the kernel's limit for FUSE reads anyway; said so it is explicit.
+ * - `attr_timeout`/`entry_timeout` 30 s: sizes and names never change once a torrent is mounted.
+ * - `auto_unmount`: if the process dies (even SIGKILL), fusermount removes the mount instead of
+ *   leaving "Transport endpoint is not connected" behind.
+ * - `allow_other` only when asked: other users reading the mount is a deliberate choice.
+ * - no per-operation timeout from the binding (`timeout: false`): our read timeout decides, and a
+ *   binding timeout would answer a read that our reader then completes into a freed buffer.
+ */
+import { MountError, type Torrent } from '@ct/engine';
+import { createReadOnlyFuse, type FuseInstance } from './fuse-native.js';
+import { TorrentFsOperations, type OpsOptions } from './fuse-ops.js';
+import { MountTree } from './mount-tree.js';
+import { fileStatus, torrentStatus, type FileStatus, type TorrentStatus } from './status.js';
+
+export interface TorrentMountOptions extends Partial<OpsOptions> {
+  allowOther?: boolean;
+}
+
+export interface MountStatus {
+  mountPoint: string;
+  pid: number;
+  torrents: (TorrentStatus & { path: string; files: FileStatus[] })[];
+}
+
+export const DEFAULT_READ_TIMEOUT_MS = 180_000;
+
+export class TorrentMount {
+  readonly tree = new MountTree();
+  private readonly torrents = new Map<string, Torrent>();
+  private readonly ops: TorrentFsOperations;
+  private fuse: FuseInstance | undefined;
+  private unmounting: Promise<void> | undefined;
+
+  constructor(readonly mountPoint: string, private readonly opts: TorrentMountOptions = {}) {
+    this.ops = new TorrentFsOperations(this.tree, this.torrents, {
+      readTimeoutMs: opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+      eagain: opts.eagain ?? false,
+      readahead: opts.readahead,
+    });
+  }
+
+  /** Shows a torrent in the mount (before or after mounting); returns its path in the mount. */
+  add(torrent: Torrent): string {
+    const m = torrent.metainfo;
+    this.torrents.set(torrent.infoHashHex, torrent);
+    return this.tree.add({
+      id: torrent.infoHashHex,
+      name: m.name,
+      multiFile: m.multiFile,
+      time: m.creationDate ?? this.tree.createdAt,
+      files: torrent.files.map((f) => ({ path: f.path, length: f.length, index: f.index, symlinkTarget: f.symlinkTarget })),
+    });
+  }
+
+  get mounted(): boolean {
+    return this.fuse !== undefined;
+  }
+
+  async mount(): Promise<void> {
+    const fuse = createReadOnlyFuse(this.mountPoint, this.ops.operations(), {
+      timeout: false,
+      force: true, // a stale mount left by a killed process is replaced; a live one is refused
+      mkdir: true,
+      autoUnmount: true,
+      kernelCache: true,
+      maxRead: 131072,
+      attrTimeout: 30,
+      entryTimeout: 30,
+      allowOther: this.opts.allowOther ?? false,
+      fsname: 'ct',
+      subtype: 'ct',
+    });
+    await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))).catch((err: Error) => {
+      const why = /in use/i.test(err.message) ? 'mount point in use (another mount is there)' : err.message;
+      throw new MountError(`cannot mount ${this.mountPoint}: ${why}`, { cause: err });
+    });
+    this.fuse = fuse;
+  }
+
+  /** Fails pending reads, closes every handle, unmounts. Safe to call more than once. */
+  unmount(): Promise<void> {
+    this.unmounting ??= (async () => {
+      this.ops.files.closeAll();
+      const fuse = this.fuse;
+      if (!fuse) return;
+      // Let the failed reads' answers reach the kernel before the connection goes.
+      await new Promise((r) => setImmediate(r));
+      await new Promise<void>((resolve, reject) => fuse.unmount((err) => (err ? reject(err) : resolve()))).catch((err: Error) => {
+        throw new MountError(`cannot unmount ${this.mountPoint}: ${err.message}`, { cause: err });
+      });
+      this.fuse = undefined;
+    })();
+    return this.unmounting;
+  }
+
+  /** What `ct status` shows. */
+  status(): MountStatus {
+    return {
+      mountPoint: this.mountPoint,
+      pid: process.pid,
+      torrents: [...this.torrents.values()].map((t) => ({
+        ...torrentStatus(t),
+        path: this.tree.topOf(t.infoHashHex) ?? '',
+        files: t.files.map((f) => fileStatus(t, f)),
+      })),
+    };
+  }
+}

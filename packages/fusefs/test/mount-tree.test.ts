@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MountTree, type TreeSource } from '../src/mount-tree.js';
+
+const time = new Date(1_700_000_000_000);
+const multi = (id: string, name: string, paths: string[]): TreeSource => ({
+  id, name, multiFile: true, time,
+  files: paths.map((p, index) => ({ path: p, length: 10 * (index + 1), index })),
+});
+
+test('a multi-file torrent is a folder, a single-file torrent a file at the root', () => {
+  const tree = new MountTree(time);
+  assert.equal(tree.add(multi('a', 'Album', ['cd1/01.flac', 'cd1/02.flac', 'cover.jpg'])), '/Album');
+  assert.equal(tree.add({ id: 'b', name: 'movie.mkv', multiFile: false, time, files: [{ path: 'movie.mkv', length: 5 * 2 ** 32, index: 0 }] }), '/movie.mkv');
+  const root = tree.get('/');
+  assert.ok(root?.kind === 'dir');
+  assert.deepEqual(root.children, ['Album', 'movie.mkv']);
+  const cd1 = tree.get('/Album/cd1');
+  assert.ok(cd1?.kind === 'dir');
+  assert.deepEqual(cd1.children, ['01.flac', '02.flac']);
+  const movie = tree.get('/movie.mkv');
+  assert.ok(movie?.kind === 'file');
+  assert.equal(movie.size, 5 * 2 ** 32, 'sizes above 4 GiB are exact');
+  assert.equal(tree.subdirCount(tree.get('/Album') as never), 1);
+});
+
+test('names clashing at the root get a stable suffix in the order torrents are added', () => {
+  const tree = new MountTree(time);
+  tree.add(multi('a', 'data', ['x']));
+  assert.equal(tree.add(multi('b', 'data', ['y'])), '/data (1)');
+  assert.equal(tree.add({ id: 'c', name: 'data', multiFile: false, time, files: [{ path: 'data', length: 1, index: 0 }] }), '/data (2)');
+  assert.equal(tree.topOf('b'), '/data (1)');
+  assert.ok(tree.get('/data (1)/y'));
+  assert.throws(() => tree.add(multi('a', 'again', ['z'])), /already mounted/);
+});
+
+test('BEP 47 symlinks point inside the mount, relative to their folder', () => {
+  const tree = new MountTree(time);
+  tree.add({
+    id: 'a', name: 't', multiFile: true, time,
+    files: [
+      { path: 'a.txt', length: 1, index: 0 },
+      { path: 'docs/deep/latest', length: 0, index: 2, symlinkTarget: 'a.txt' },
+      { path: 'docs/same', length: 0, index: 3, symlinkTarget: 'docs/deep/latest' },
+    ],
+  });
+  const latest = tree.get('/t/docs/deep/latest');
+  assert.ok(latest?.kind === 'link');
+  assert.equal(latest.target, '../../a.txt');
+  const same = tree.get('/t/docs/same');
+  assert.ok(same?.kind === 'link');
+  assert.equal(same.target, 'deep/latest');
+});

@@ -1,0 +1,251 @@
+/**
+ * `ct mount` end to end: real FUSE mounts served by a ct process, fed by real peers (libtorrent,
+ * and ct itself for the BEP 47 torrent libtorrent would not seed as crafted), checked with
+ * ordinary tools run as separate processes (never from this process against its own mount).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
+import { craftTorrent } from '../helpers/craft-torrent.js';
+import { ct, ctRun, freePort, libtorrentSeeder, stopAll, type Proc } from '../helpers/procs.js';
+
+const GiB = 1024 * 1024 * 1024;
+const BIG = 5 * GiB + 12345; // > 4 GiB: 64-bit sizes and offsets all the way
+const UNICODE = 'Ünïcödé 日本語 🎬.txt';
+
+let work: string;
+let seeds: string;
+const torrents = { media: '', big: '', links: '' };
+let bigTail: Buffer;
+const mounts: string[] = [];
+
+/** Runs a shell command in its own process; never throws. */
+function sh(cmd: string, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', cmd], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+  });
+}
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+async function isMounted(mnt: string): Promise<boolean> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === mnt);
+}
+
+/** Starts `ct mount` and resolves once the kernel shows the mount. */
+async function mount(name: string, args: string[]): Promise<{ proc: Proc; mnt: string }> {
+  const mnt = path.join(work, name);
+  mounts.push(mnt);
+  const proc = ct(['mount', mnt, ...args], `ct mount ${name}`);
+  const deadline = Date.now() + 30_000;
+  while (!proc.stderr.includes('mounted')) {
+    if (proc.exitCode !== null) throw new Error(`ct mount exited ${proc.exitCode}: ${proc.stderr}`);
+    if (Date.now() > deadline) throw new Error(`ct mount did not come up: ${proc.stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(await isMounted(mnt), 'the kernel lists the mount');
+  return { proc, mnt };
+}
+
+before(async () => {
+  work = await tempDir('ct-mount-');
+  const src = path.join(work, 'src');
+  // A multi-file torrent: unicode names, a 0-byte file, nested folders.
+  await makeTree(path.join(src, 'media'), [['movie.mkv', 3 * 1024 * 1024 + 333], [UNICODE, 4000], ['sub/empty.bin', 0], ['sub/deeper/notes.txt', 70_000]]);
+  torrents.media = path.join(work, 'media.torrent');
+  assert.equal((await ctRun(['create', path.join(src, 'media'), '-o', torrents.media, '--piece-length', '65536'])).code, 0);
+  // A single-file torrent of a sparse 5 GiB file with real bytes at its end.
+  bigTail = randomBytes(1024 * 1024);
+  torrents.big = path.join(work, 'big.torrent');
+  await writeFile(torrents.big, await craftTorrent(src, {
+    name: 'big.bin', pieceLength: 16 * 1024 * 1024, single: true,
+    files: [{ path: ['big.bin'], length: BIG, blobs: [{ offset: BIG - bigTail.length, data: bigTail }] }],
+  }));
+  // BEP 47: a pad file (never shown) and a symlink.
+  torrents.links = path.join(work, 'links.torrent');
+  await writeFile(torrents.links, await craftTorrent(src, {
+    name: 'links', pieceLength: 16384,
+    files: [
+      { path: ['a.txt'], length: 1000, blobs: [{ offset: 0, data: Buffer.alloc(1000, 'a') }] },
+      { path: ['.pad', '15384'], length: 15384, pad: true },
+      { path: ['docs', 'b.txt'], length: 5000, blobs: [{ offset: 0, data: Buffer.alloc(5000, 'b') }] },
+      { path: ['docs', 'latest'], length: 0, symlink: ['a.txt'] },
+    ],
+  }));
+  const media = await libtorrentSeeder(torrents.media, src);
+  const big = await libtorrentSeeder(torrents.big, src, { seedMode: true });
+  const linksPort = await freePort();
+  const linksSeeder = ct(['seed', '--metainfo', torrents.links, '--download-dir', src, '--listen', `127.0.0.1:${linksPort}`], 'ct seed links');
+  await linksSeeder.waitFor(/seeding/, 30_000);
+  seeds = [`127.0.0.1:${media.port}`, `127.0.0.1:${big.port}`, `127.0.0.1:${linksPort}`].join(',');
+});
+
+after(async () => {
+  for (const mnt of mounts) if (await isMounted(mnt)) await sh(`fusermount -uz ${q(mnt)}`);
+  await stopAll();
+  await removeDir(work);
+});
+
+test('three torrents in one mount: layout, modes, sizes, exact bytes, symlinks, EROFS, xattrs, ct status', async () => {
+  const { proc, mnt } = await mount('mnt-all', [
+    '--metainfo', torrents.media, '--metainfo', torrents.big, '--metainfo', torrents.links,
+    '--seeds', seeds, '--download-dir', path.join(work, 'dl-all'),
+  ]);
+  // Layout: multi-file torrents are folders, the single-file torrent's file is at the top.
+  const found = (await sh(`cd ${q(mnt)} && find . | LC_ALL=C sort`)).stdout.trim().split('\n');
+  assert.deepEqual(found, [
+    '.', './big.bin', './links', './links/a.txt', './links/docs', './links/docs/b.txt', './links/docs/latest',
+    './media', './media/movie.mkv', './media/sub', './media/sub/deeper', './media/sub/deeper/notes.txt',
+    './media/sub/empty.bin', `./media/${UNICODE}`,
+  ].sort(), 'no pad file, unicode kept');
+
+  // Modes and sizes: no write bit anywhere; > 4 GiB exact.
+  const modes = (await sh(`cd ${q(mnt)} && stat -c '%a %s %F %n' big.bin media media/movie.mkv media/sub/empty.bin links/docs/latest`)).stdout.trim().split('\n');
+  assert.deepEqual(modes, [
+    `444 ${BIG} regular file big.bin`,
+    '555 4096 directory media',
+    `444 ${3 * 1024 * 1024 + 333} regular file media/movie.mkv`,
+    '444 0 regular empty file media/sub/empty.bin',
+    '444 8 symbolic link links/docs/latest' // size = length of "../a.txt",
+  ]);
+  // Timestamps from the torrent's creation date; statfs answers (a full, read-only filesystem).
+  assert.equal((await sh(`stat -c %Y ${q(path.join(mnt, 'links/a.txt'))}`)).stdout.trim(), '1700000000');
+  const fsStat = (await sh(`stat -f -c '%S %b %a %l' ${q(mnt)}`)).stdout.trim().split(' ').map(Number);
+  assert.deepEqual([fsStat[0], fsStat[2], fsStat[3]], [4096, 0, 255]);
+  assert.ok(fsStat[1] * 4096 >= BIG, 'blocks cover the torrents');
+  const writable = (await sh(`find ${q(mnt)} -perm /222 -not -type l`)).stdout.trim();
+  assert.equal(writable, '', 'nothing writable');
+
+  // Bytes: every file of the media torrent, compared with the seeder's copy by separate processes.
+  const src = path.join(work, 'src', 'media');
+  for (const f of ['movie.mkv', UNICODE, 'sub/empty.bin', 'sub/deeper/notes.txt']) {
+    const r = await sh(`cmp ${q(path.join(mnt, 'media', f))} ${q(path.join(src, f))}`);
+    assert.equal(r.code, 0, `cmp ${f}: ${r.stdout}${r.stderr}`);
+  }
+  const sums = (await sh(`sha256sum ${q(path.join(mnt, 'media', 'movie.mkv'))} ${q(path.join(src, 'movie.mkv'))} | cut -d' ' -f1 | uniq | wc -l`)).stdout.trim();
+  assert.equal(sums, '1', 'sha256sum agrees');
+  assert.equal((await sh(`cat ${q(path.join(mnt, 'media/sub/empty.bin'))} | wc -c`)).stdout.trim(), '0');
+
+  // The end of the 5 GiB file, and a stretch of zeros at 4.5 GiB, with dd skip=.
+  const tail = await sh(`dd if=${q(path.join(mnt, 'big.bin'))} bs=1M skip=${BIG - bigTail.length} iflag=skip_bytes,fullblock count=1 2>/dev/null | sha256sum | cut -d' ' -f1`);
+  assert.equal(tail.stdout.trim(), createHash('sha256').update(bigTail).digest('hex'), `last MiB past 4 GiB ${tail.stderr}`);
+  const zeros = await sh(`dd if=${q(path.join(mnt, 'big.bin'))} bs=64k skip=${(4.5 * GiB) / 65536} count=1 2>/dev/null | tr -d '\\0' | wc -c`);
+  assert.equal(zeros.stdout.trim(), '0', 'zeros at 4.5 GiB');
+
+  // BEP 47 symlink: readlink answers a path inside the mount, and following it reads the target.
+  assert.equal((await sh(`readlink ${q(path.join(mnt, 'links/docs/latest'))}`)).stdout.trim(), '../a.txt');
+  assert.equal((await sh(`cat ${q(path.join(mnt, 'links/docs/latest'))}`)).stdout, 'a'.repeat(1000));
+  assert.equal((await sh(`cat ${q(path.join(mnt, 'links/docs/b.txt'))}`)).stdout, 'b'.repeat(5000));
+
+  // Read-only: every kind of change answers EROFS.
+  for (const cmd of [
+    `touch ${q(path.join(mnt, 'new'))}`, `echo x > ${q(path.join(mnt, 'media/movie.mkv'))}`, `echo x >> ${q(path.join(mnt, 'media/movie.mkv'))}`,
+    `mkdir ${q(path.join(mnt, 'd'))}`, `rm -f ${q(path.join(mnt, 'media/movie.mkv'))}`, `rmdir ${q(path.join(mnt, 'media/sub/deeper'))}`,
+    `mv ${q(path.join(mnt, 'media/movie.mkv'))} ${q(path.join(mnt, 'media/m2'))}`, `chmod 777 ${q(path.join(mnt, 'media/movie.mkv'))}`,
+    `truncate -s 0 ${q(path.join(mnt, 'media/movie.mkv'))}`, `ln -s x ${q(path.join(mnt, 'lnk'))}`,
+    `setfattr -n user.x -v 1 ${q(path.join(mnt, 'media/movie.mkv'))}`,
+  ]) {
+    const r = await sh(cmd);
+    assert.notEqual(r.code, 0, `${cmd} must fail`);
+    assert.match(r.stderr, /Read-only file system/, `${cmd}: ${r.stderr}`);
+  }
+
+  // Extended attributes: JSON status on the root, a torrent folder and a file, under both names.
+  const xattr = async (p: string, name = 'user.ct.status') =>
+    JSON.parse((await sh(`getfattr --only-values -n ${name} ${q(p)}`)).stdout) as Record<string, unknown>;
+  const root = await xattr(mnt);
+  assert.equal((root.torrents as unknown[]).length, 3);
+  const folder = await xattr(path.join(mnt, 'media'), 'user.torrent.status');
+  assert.equal(folder.name, 'media');
+  assert.deepEqual(folder.pieces, { have: (folder.pieces as { total: number }).total, total: (folder.pieces as { total: number }).total });
+  const file = await xattr(path.join(mnt, 'media', 'movie.mkv'));
+  assert.equal(file.path, 'movie.mkv');
+  assert.deepEqual(file.ranges, [[0, 3 * 1024 * 1024 + 333]], 'a fully read file has one verified range');
+  const big = await xattr(path.join(mnt, 'big.bin'));
+  assert.ok((big.downloaded as number) < 100 * 1024 * 1024, 'on demand: only what was read of the 5 GiB file');
+  assert.match((await sh(`getfattr -d ${q(path.join(mnt, 'media'))}`)).stdout, /user\.ct\.status=[\s\S]*user\.torrent\.status=/);
+
+  // ct status asks the serving process.
+  const st = await ctRun(['status', mnt, '--json']);
+  assert.equal(st.code, 0, st.stderr);
+  const status = JSON.parse(st.stdout) as { pid: number; torrents: { path: string; files: { path: string; progress: number }[] }[] };
+  assert.equal(status.pid, proc.child.pid);
+  assert.deepEqual(status.torrents.map((t) => t.path).sort(), ['/big.bin', '/links', '/media']);
+  assert.equal(status.torrents.find((t) => t.path === '/media')?.files.find((f) => f.path === 'movie.mkv')?.progress, 1);
+  const text = await ctRun(['status']);
+  assert.match(text.stdout, new RegExp(`${mnt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid ${proc.child.pid}\\)`));
+
+  // The download folder holds only what was read: nothing of files nobody opened.
+  const r = await ctRun(['umount', mnt]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await proc.waitExit(15_000), 0);
+  assert.equal(await isMounted(mnt), false);
+});
+
+test('a read no peer can serve fails with EIO after --read-timeout; the mount stays usable', async () => {
+  const { proc, mnt } = await mount('mnt-timeout', ['--metainfo', torrents.media, '--download-dir', path.join(work, 'dl-timeout'), '--read-timeout', '1']);
+  const r = await sh(`dd if=${q(path.join(mnt, 'media/movie.mkv'))} of=/dev/null bs=64k count=1`, 30_000);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Input\/output error/);
+  assert.equal((await sh(`ls ${q(path.join(mnt, 'media'))}`)).code, 0, 'still answering');
+  assert.equal((await ctRun(['umount', mnt])).code, 0);
+  assert.equal(await proc.waitExit(15_000), 0);
+  // rqbit-fuse's option: EAGAIN instead of EIO.
+  const eagain = await mount('mnt-eagain', ['--metainfo', torrents.media, '--download-dir', path.join(work, 'dl-timeout'), '--read-timeout', '1', '--eagain']);
+  const r2 = await sh(`dd if=${q(path.join(eagain.mnt, 'media/movie.mkv'))} of=/dev/null bs=64k count=1`, 30_000);
+  assert.match(r2.stderr, /Resource temporarily unavailable/);
+  assert.equal((await ctRun(['umount', eagain.mnt])).code, 0);
+  assert.equal(await eagain.proc.waitExit(15_000), 0);
+});
+
+test('ct umount while a read waits for a piece nobody has: the read fails, the mount goes, nothing wedges', async () => {
+  const { proc, mnt } = await mount('mnt-pending', ['--metainfo', torrents.media, '--download-dir', path.join(work, 'dl-pending')]);
+  const reading = sh(`cat ${q(path.join(mnt, 'media/movie.mkv'))} > /dev/null`, 60_000);
+  await new Promise((r) => setTimeout(r, 500)); // let the read reach the mount
+  const r = await ctRun(['umount', mnt], 30_000);
+  assert.equal(r.code, 0, r.stderr);
+  const read = await reading;
+  assert.notEqual(read.code, 0, 'the pending read failed instead of hanging');
+  assert.equal(await proc.waitExit(15_000), 0);
+  assert.equal(await isMounted(mnt), false);
+});
+
+test('a SIGKILLed mount is recovered: ct umount clears it and ct mount works again; a mount point in use is refused', async () => {
+  const first = await mount('mnt-kill', ['--metainfo', torrents.media, '--seeds', seeds, '--download-dir', path.join(work, 'dl-kill')]);
+  first.proc.kill('SIGKILL');
+  await first.proc.exited;
+  // Either auto_unmount already removed it, or it is stale ("Transport endpoint is not connected").
+  const um = await ctRun(['umount', first.mnt]);
+  assert.ok(um.code === 0 || /not mounted/.test(um.stderr), um.stderr);
+  assert.equal(await isMounted(first.mnt), false);
+  const again = await mount('mnt-kill', ['--metainfo', torrents.media, '--seeds', seeds, '--download-dir', path.join(work, 'dl-kill')]);
+  const r = await sh(`cmp ${q(path.join(again.mnt, 'media', UNICODE))} ${q(path.join(work, 'src', 'media', UNICODE))}`);
+  assert.equal(r.code, 0, r.stderr);
+  // A second mount on the same point: one line, exit 1, the first keeps working.
+  const clash = await ctRun(['mount', again.mnt, '--metainfo', torrents.media]);
+  assert.equal(clash.code, 1);
+  assert.equal(clash.stderr.trim().split('\n').length, 1, clash.stderr);
+  assert.match(clash.stderr, /^ct: .*(in use|serves)/);
+  assert.equal((await sh(`ls ${q(again.mnt)}`)).code, 0);
+  assert.equal((await ctRun(['umount', again.mnt])).code, 0);
+  assert.equal(await again.proc.waitExit(15_000), 0);
+});
+
+test('--download-all fetches everything in the background; SIGTERM unmounts cleanly', async () => {
+  const { proc, mnt } = await mount('mnt-all-bg', ['--metainfo', torrents.media, '--seeds', seeds, '--download-dir', path.join(work, 'dl-bg'), '--download-all']);
+  const deadline = Date.now() + 30_000;
+  let progress = 0;
+  while (progress < 1 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    const st = JSON.parse((await sh(`getfattr --only-values -n user.ct.status ${q(path.join(mnt, 'media'))}`)).stdout) as { progress: number };
+    progress = st.progress;
+  }
+  assert.equal(progress, 1, 'complete without any read');
+  proc.kill('SIGTERM');
+  assert.equal(await proc.waitExit(15_000), 0);
+  assert.equal(await isMounted(mnt), false);
+});
