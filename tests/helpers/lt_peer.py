@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A real libtorrent peer for ct's interop tests and benchmarks (Debian's python3-libtorrent).
 
-  lt_peer.py seed  --torrent F --save-path DIR --port N [--rate BYTES_PER_S] [--seed-mode]
+  lt_peer.py seed  --torrent F --save-path DIR --port N [--rate BYTES_PER_S] [--seed-mode] [--accept-utp]
   lt_peer.py leech --torrent F --save-path DIR --port N --peer HOST:PORT [--timeout S]
   lt_peer.py create --path P --out F [--piece-length N] [--pad]
 
@@ -19,7 +19,7 @@ import time
 import libtorrent as lt
 
 
-def make_session(port, rate=None):
+def make_session(port, rate=None, accept_utp=False):
     settings = {
         'listen_interfaces': '127.0.0.1:%d' % port,
         'enable_dht': False,
@@ -29,7 +29,9 @@ def make_session(port, rate=None):
         'allow_multiple_connections_per_ip': True,
         # Outgoing uTP to a TCP-only peer never falls back to TCP.
         'enable_outgoing_utp': False,
-        'enable_incoming_utp': False,
+        # Incoming uTP only when asked: btfs (stock libtorrent settings) dials uTP first and never
+        # falls back to TCP.
+        'enable_incoming_utp': accept_utp,
         'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
     }
     ses = lt.session(settings)
@@ -65,7 +67,7 @@ def wait_for_stop():
 
 
 def seed(a):
-    ses = make_session(a.port, a.rate)
+    ses = make_session(a.port, a.rate, a.accept_utp)
     h = add(ses, a.torrent, a.save_path, a.seed_mode)
     deadline = time.time() + 120
     while not h.status().is_seeding:
@@ -122,6 +124,7 @@ def main():
     s.add_argument('--port', type=int, required=True)
     s.add_argument('--rate', type=int, default=0)
     s.add_argument('--seed-mode', action='store_true')
+    s.add_argument('--accept-utp', action='store_true')
     l = sub.add_parser('leech')
     l.add_argument('--torrent', required=True)
     l.add_argument('--save-path', required=True)
