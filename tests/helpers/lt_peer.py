@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A real libtorrent peer for ct's interop tests and benchmarks (Debian's python3-libtorrent).
 
-  lt_peer.py seed  --torrent F --save-path DIR --port N [--rate BYTES_PER_S] [--seed-mode] [--accept-utp]
+  lt_peer.py seed  --torrent F --save-path DIR --port N [--rate BYTES_PER_S] [--seed-mode] [--accept-utp] [--connect HOST:PORT]
   lt_peer.py leech --torrent F --save-path DIR --port N --peer HOST:PORT [--timeout S]
   lt_peer.py create --path P --out F [--piece-length N] [--pad]
 
@@ -76,6 +76,16 @@ def seed(a):
             sys.exit(2)
         time.sleep(0.05)
     print('LISTENING %d' % ses.listen_port(), flush=True)
+    if a.connect:
+        # Dial a client that cannot be given peers (btfs takes no peer list): keep trying until
+        # it listens, and again whenever the connection drops.
+        host, port = a.connect.rsplit(':', 1)
+        def dial():
+            while True:
+                if not h.status().num_peers:
+                    h.connect_peer((host, int(port)))
+                time.sleep(0.2)
+        threading.Thread(target=dial, daemon=True).start()
     wait_for_stop()
 
 
@@ -125,6 +135,7 @@ def main():
     s.add_argument('--rate', type=int, default=0)
     s.add_argument('--seed-mode', action='store_true')
     s.add_argument('--accept-utp', action='store_true')
+    s.add_argument('--connect', default='')
     l = sub.add_parser('leech')
     l.add_argument('--torrent', required=True)
     l.add_argument('--save-path', required=True)

@@ -8,6 +8,7 @@ function fakeHost() {
   const waiting: { first: number; last: number; resolve(): void }[] = [];
   const host: ReaderHost = {
     pieceLength: 100,
+    havePiece: () => false,
     want: (owner, urgent, ahead) => { wanted.set(owner, [...urgent, ...ahead]); },
     release: (owner) => { wanted.delete(owner); },
     waitForPieces: (first, last) => new Promise<void>((resolve) => waiting.push({ first, last, resolve })),

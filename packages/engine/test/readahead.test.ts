@@ -18,3 +18,16 @@ test('a seek collapses it; probing the end of a file and jumping back does not g
   assert.equal(w.onRead(30, 10), 1, 'jump back is a seek too');
   assert.equal(w.onRead(40, 10), 2, 'then grows again');
 });
+
+// The kernel sends a sequential reader's FUSE reads several at a time; they arrive slightly out of
+// order. Treating each reordering as a seek kept the window at its minimum and halved the
+// streaming rate of `dd` through a mount (141 against 286 MB/s plain).
+test('slightly out-of-order reads of a sequential stream keep growing the window', () => {
+  const K = 128 * 1024;
+  const w = new ReadaheadWindow({ min: 1024 * 1024, max: 64 * 1024 * 1024 });
+  w.onRead(0, K);
+  assert.equal(w.onRead(2 * K, K), 2 * 1024 * 1024, 'a read one slot ahead continues the stream');
+  assert.equal(w.onRead(K, K), 2 * 1024 * 1024, 'the late one in between does not count as a seek');
+  assert.equal(w.onRead(3 * K, K), 4 * 1024 * 1024);
+  assert.equal(w.onRead(900 * 1024 * 1024, K), 1024 * 1024, 'a real seek still collapses it');
+});

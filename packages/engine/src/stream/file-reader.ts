@@ -13,6 +13,8 @@ export interface ReaderHost {
   /** Declares which pieces this reader needs, in order of urgency (earlier = sooner). */
   want(owner: object, urgent: readonly number[], ahead: readonly number[]): void;
   release(owner: object): void;
+  /** True when the piece is verified on disk. */
+  havePiece(index: number): boolean;
   /** Resolves once every piece in [first, last] is verified on disk. */
   waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void>;
   readRange(offset: number, length: number): Promise<Buffer>;
@@ -57,8 +59,11 @@ export class FileReader {
     const aheadLast = Math.floor((this.fileOffset + aheadEnd - 1) / pl);
     const range = { first, last };
     this.pending.add(range);
+    // Hot path of a sequential reader (a FUSE read is 128 KiB): when its pieces are here and the
+    // window ends where it did, there is nothing new to tell the torrent.
+    const unchanged = aheadLast === this.ahead[1] && this.pending.size === 1 && this.haveAll(first, last);
     this.ahead = [last + 1, aheadLast];
-    this.declare();
+    if (!unchanged) this.declare();
     try {
       await this.host.waitForPieces(first, last, opts.signal);
     } catch (err) {
@@ -74,6 +79,11 @@ export class FileReader {
     }
     if (this.closed) throw new ClosedError('reader closed');
     return this.host.readRange(this.fileOffset + position, end - position);
+  }
+
+  private haveAll(first: number, last: number): boolean {
+    for (let i = first; i <= last; i++) if (!this.host.havePiece(i)) return false;
+    return true;
   }
 
   /**

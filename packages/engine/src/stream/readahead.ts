@@ -16,11 +16,24 @@ export class ReadaheadWindow {
     this.window = opts.min;
   }
 
-  /** Records a read; returns how many bytes past its end should be fetched ahead. */
+  /**
+   * Records a read; returns how many bytes past its end should be fetched ahead. A read that
+   * starts near where the stream is (within the minimum window either way) continues it: the
+   * kernel sends a sequential reader's 128 KiB FUSE reads several at a time, and they arrive
+   * slightly out of order. Anything farther is a seek.
+   */
   onRead(position: number, length: number): number {
-    if (this.expected !== undefined && position === this.expected) this.window = Math.min(this.opts.max, this.window * 2);
-    else if (this.expected !== undefined) this.window = this.opts.min;
-    this.expected = position + length;
+    if (this.expected === undefined) {
+      this.expected = position + length;
+      return this.window;
+    }
+    if (Math.abs(position - this.expected) <= this.opts.min) {
+      if (position + length > this.expected) this.window = Math.min(this.opts.max, this.window * 2);
+      this.expected = Math.max(this.expected, position + length);
+    } else {
+      this.window = this.opts.min;
+      this.expected = position + length;
+    }
     return this.window;
   }
 

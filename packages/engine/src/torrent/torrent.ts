@@ -121,6 +121,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private readonly upRate = new RateMeter();
   private readonly peerOptions: PeerSessionOptions;
   private timer: NodeJS.Timeout | undefined;
+  /** The next redial, when one is due before the next tick. */
+  private dialTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
   private optimistic: string | undefined;
   private state: TorrentState = 'checking';
@@ -227,6 +229,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   /** An outgoing attempt failed before the handshake completed. */
   dialFailed(address: string): void {
     this.dialer.disconnected(address, Date.now(), true);
+    this.scheduleDial();
   }
 
   // ---- PeerHost ------------------------------------------------------------------------------
@@ -301,6 +304,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     if (peer.hasAll) this.picker.peerRemoved('all');
     else if (peer.pieces.count > 0) this.picker.peerRemoved(peer.pieces);
     if (peer.outgoing) this.dialer.disconnected(peer.key, Date.now(), err !== undefined);
+    this.scheduleDial();
     this.emit('peer-disconnected', peer.key, err);
   }
 
@@ -553,6 +557,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     if (marked) for (const p of this.peers.values()) p.fillRequests();
   }
 
+  /** Dials again exactly when a retry is due instead of at the next one-second tick. */
+  private scheduleDial(): void {
+    const at = this.dialer.nextAttemptAt();
+    if (at === undefined || this.isClosed()) return;
+    clearTimeout(this.dialTimer);
+    this.dialTimer = setTimeout(() => this.dialDue(), Math.max(0, at - Date.now()));
+    this.dialTimer.unref();
+  }
+
   private dialDue(): void {
     // A seeder does not dial out: leechers come to it, and other seeds have nothing for it.
     if (this.state !== 'downloading') return;
@@ -650,6 +663,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     if (this.isClosed()) return;
     this.state = 'closed';
     clearInterval(this.timer);
+    clearTimeout(this.dialTimer);
     for (const w of this.waiters) w.reject(new ClosedError());
     this.waiters = [];
     for (const p of [...this.peers.values()]) p.close();
