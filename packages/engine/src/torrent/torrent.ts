@@ -394,8 +394,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     });
   }
 
-  readRange(offset: number, length: number): Promise<Buffer> {
-    return this.storage.read(offset, length);
+  readRange(offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    return this.storage.read(offset, length, into);
   }
 
   private haveRange(first: number, last: number): boolean {
