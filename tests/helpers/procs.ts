@@ -12,6 +12,10 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const CT = path.join(ROOT, 'packages', 'cli', 'dist', 'main.js');
 export const LT_PEER = path.join(ROOT, 'tests', 'helpers', 'lt_peer.py');
 
+// Network tests stay on loopback: every ct started here runs without the DHT (which would ask
+// the public bootstrap routers) unless a test passes CT_NO_DHT='' in its env with --dht-bootstrap.
+process.env.CT_NO_DHT ??= '1';
+
 const running = new Set<Proc>();
 
 export class Proc {
@@ -83,8 +87,8 @@ export class Proc {
   }
 }
 
-export function ct(args: string[], label = `ct ${args[0]}`): Proc {
-  return new Proc(spawn(process.execPath, [CT, ...args], { stdio: 'pipe' }), label);
+export function ct(args: string[], label = `ct ${args[0]}`, env: NodeJS.ProcessEnv = {}): Proc {
+  return new Proc(spawn(process.execPath, [CT, ...args], { stdio: 'pipe', env: { ...process.env, ...env } }), label);
 }
 
 /** Runs ct to completion and returns its exit code and output. */

@@ -2,13 +2,36 @@
  * What `download`, `seed` and `demo` share: opening a session, reporting a torrent's events,
  * waiting for completion with a "no peer reachable" deadline, and clean shutdown on signals.
  */
-import { CtError, Session, parseHostPort, type Torrent } from '@ct/engine';
+import { CtError, Session, parseHostPort, type AddTorrentOptions, type Torrent } from '@ct/engine';
 import { formatBytes, formatRate } from './format.js';
 import type { ProgressReporter } from './progress.js';
+import { discoveryOptions, sourceName, type SourceValues, type TorrentSource } from './sources.js';
 
-export async function openSession(listen: string | undefined): Promise<Session> {
+export async function openSession(listen: string | undefined, sources: SourceValues = { 'no-dht': true }): Promise<Session> {
   const addr = listen ? parseHostPort(listen, { listen: true }) : { host: '0.0.0.0', port: 0 };
-  return Session.create({ listen: addr });
+  return Session.create({ listen: addr, ...discoveryOptions(sources) });
+}
+
+/**
+ * Adds a .torrent or a magnet link. A magnet's metadata must arrive within `timeoutSec`
+ * (ENO_PEERS otherwise); `log` hears about it and about peers dropped on the way.
+ */
+export async function addSource(session: Session, source: TorrentSource, opts: AddTorrentOptions, timeoutSec: number,
+  log: (message: string) => void = () => undefined): Promise<Torrent> {
+  if (source.kind === 'file') return session.addTorrent(source.meta, opts);
+  const name = sourceName(source);
+  log(`fetching metadata for ${name} (${source.magnet.infoHashHex}) from peers`);
+  const signal = AbortSignal.timeout(timeoutSec * 1000);
+  try {
+    return await session.addMagnet(source.magnet, {
+      ...opts, signal,
+      onPeerFailed: (address, reason) => log(`metadata: dropped ${address}: ${reason}`),
+      onMetadata: (meta) => log(`metadata for ${meta.name} arrived (${meta.pieceCount} pieces, ${formatBytes(meta.totalLength)})`),
+    });
+  } catch (err) {
+    if (signal.aborted) throw new CtError('ENO_PEERS', `no peer gave the metadata of ${name} within ${timeoutSec} s`);
+    throw err;
+  }
 }
 
 /** Prints bans, hash failures and connection events as they happen. */

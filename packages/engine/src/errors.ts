@@ -15,6 +15,9 @@ export type CtErrorCode =
   | 'EADDRESS' // a host:port string is invalid
   | 'ECLOSED' // the torrent or session was closed while an operation was pending
   | 'EMOUNT' // a FUSE mount could not be made or removed (mount point in use, no FUSE, ...)
+  | 'ETRACKER' // a tracker failed, refused us or answered nonsense
+  | 'EMAGNET' // a magnet link is malformed
+  | 'EMETADATA' // metadata from peers was refused (wrong hash, oversized, lying about its size)
   | 'EUSAGE'; // a caller passed invalid arguments
 
 export class CtError extends Error {
@@ -78,5 +81,17 @@ export function isCtError(err: unknown): err is CtError {
 export class MountError extends CtError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('EMOUNT', message, options);
+  }
+}
+
+export class TrackerError extends CtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ETRACKER', message, options);
+  }
+}
+
+export class MagnetError extends CtError {
+  constructor(message: string) {
+    super('EMAGNET', message);
   }
 }

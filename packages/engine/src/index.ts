@@ -11,7 +11,14 @@ export { FileLayout, type Segment, type LayoutFile } from './layout/file-layout.
 export { PiecePicker, BLOCK_SIZE, DEFAULT_PRIORITY, type BlockRequest, type PickerPeer } from './picker/piece-picker.js';
 export { Bitfield } from './util/bitfield.js';
 export { parseHostPort, formatHostPort, type HostPort } from './util/address.js';
-export { Session, type SessionOptions, type AddTorrentOptions, type SessionEvents } from './session/session.js';
+export { Session, buildTorrentFile, type SessionOptions, type AddTorrentOptions, type AddMagnetOptions, type SessionEvents } from './session/session.js';
+export { parseMagnet, isMagnet, type Magnet } from './discovery/magnet.js';
+export { DhtService, DEFAULT_DHT_BOOTSTRAP, type DhtOptions } from './discovery/dht.js';
+export type { DiscoveryStatus } from './discovery/torrent-discovery.js';
+export type { TrackerStatus } from './discovery/tracker-announcer.js';
+export { encodePex, decodePex, PexView, type PexMessage } from './discovery/pex.js';
+export { MetadataError } from './peer/metadata-exchange.js';
+export type { PeerSource } from './torrent/peer-dialer.js';
 export { Torrent, type TorrentStats, type TorrentEvents, type TorrentState, type PeerInfo, type TorrentOptions } from './torrent/torrent.js';
 export { HasherPool, sharedHasherPool } from './storage/hasher-pool.js';
 export { FrameParser } from './wire/frame-parser.js';

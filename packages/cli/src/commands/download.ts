@@ -1,27 +1,27 @@
 /** `ct download`: fetch a torrent from given peers, verify it, optionally keep seeding. */
-import { parse, parseSeconds, requireOption } from '../args.js';
-import { loadTorrentFile, splitList } from '../load-torrent.js';
+import { UsageError } from '@ct/engine';
+import { parse, parseSeconds } from '../args.js';
 import { ProgressReporter, chooseMode } from '../progress.js';
 import { serveHttp } from '../http.js';
-import { onShutdown, openSession, reportEvents, summary, waitForDone } from '../swarm.js';
+import { SOURCE_HELP, SOURCE_OPTIONS, loadSources, peersOf, rejectStray } from '../sources.js';
+import { addSource, onShutdown, openSession, reportEvents, summary, waitForDone } from '../swarm.js';
 
-export const downloadHelp = `ct download --metainfo FILE --seeds HOST:PORT[,HOST:PORT...] [options]
+export const downloadHelp = `ct download (--metainfo FILE | --magnet URI | 'magnet:?...') [--seeds HOST:PORT,...] [options]
 
-  --metainfo FILE       the .torrent file
-  --seeds LIST          peers to fetch from (retried with back-off until the download ends)
+${SOURCE_HELP}
   --download-dir DIR    where files go (default: current directory)
   --listen HOST:PORT    accept peers here (default 0.0.0.0:0, any free port)
   --seed                keep seeding after the download completes (until Ctrl-C; exits 0)
   --http HOST:PORT      also serve the files over HTTP with Range while downloading (reads jump
                         the queue); keeps serving and seeding after completion until Ctrl-C
-  --timeout SECONDS     give up when no peer is reachable for this long (default 60)
+  --timeout SECONDS     give up when no peer is reachable (or, for a magnet, no peer gave the
+                        metadata) for this long (default 60)
   --json                one JSON object per second instead of a progress bar
   --quiet               print only the summary`;
 
 export async function download(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    metainfo: { type: 'string' },
-    seeds: { type: 'string' },
+  const { values, positionals } = parse(argv, {
+    ...SOURCE_OPTIONS,
     'download-dir': { type: 'string' },
     listen: { type: 'string' },
     seed: { type: 'boolean' },
@@ -30,16 +30,20 @@ export async function download(argv: string[]): Promise<number> {
     quiet: { type: 'boolean' },
     http: { type: 'string' },
   });
-  const meta = await loadTorrentFile(requireOption(values.metainfo, 'metainfo'));
-  const peers = splitList(requireOption(values.seeds, 'seeds'));
+  rejectStray(positionals);
+  const sources = await loadSources(values, positionals);
+  if (sources.length !== 1) throw new UsageError('give exactly one torrent (--metainfo FILE, --magnet URI or a magnet link)');
+  const peers = peersOf(values);
   const timeout = parseSeconds(values.timeout, 'timeout', 60);
-  const session = await openSession(values.listen);
+  const session = await openSession(values.listen, values);
   // Interrupting the download is a failure (130/143); stopping the seeding or serving after it
   // completed is how one ends those, so it exits 0 like `ct seed`.
   let completed = false;
   onShutdown(() => session.close(), (sig) => (completed ? 0 : sig === 'SIGINT' ? 130 : 143));
   const started = Date.now();
-  const torrent = await session.addTorrent(meta, { downloadDir: values['download-dir'] ?? '.', peers });
+  const torrent = await addSource(session, sources[0], { downloadDir: values['download-dir'] ?? '.', peers }, timeout,
+    (message) => { if (!values.quiet) process.stderr.write(`ct: ${message}\n`); });
+  const meta = torrent.metainfo;
   const reporter = new ProgressReporter(torrent, chooseMode(!!values.json, !!values.quiet));
   reportEvents(torrent, reporter);
   const listen = session.listenAddress;

@@ -6,15 +6,16 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UsageError, type Torrent } from '@ct/engine';
+import { UsageError, isMagnet, type Torrent } from '@ct/engine';
 import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
 import { parse, parseSeconds } from '../args.js';
 import { serveControl } from '../control/control-socket.js';
-import { loadTorrentFile, splitList } from '../load-torrent.js';
-import { onShutdown, openSession } from '../swarm.js';
+import { SOURCE_HELP, SOURCE_OPTIONS, loadSources, peersOf, sourceName } from '../sources.js';
+import { addSource, onShutdown, openSession } from '../swarm.js';
 
-export const mountHelp = `ct mount MOUNTPOINT --metainfo FILE [--metainfo FILE ...] [--seeds HOST:PORT[,...]]
-         [--download-dir DIR] [--read-timeout SECONDS] [--eagain] [--download-all] [--allow-other]
+export const mountHelp = `ct mount MOUNTPOINT (--metainfo FILE | --magnet URI | 'magnet:?...') [more torrents ...]
+         [--seeds HOST:PORT[,...]] [--download-dir DIR] [--read-timeout SECONDS] [--eagain]
+         [--download-all] [--allow-other]
 
   Mounts the torrents read-only at MOUNTPOINT (created if missing): a multi-file torrent is a
   folder named after it, a single-file torrent's file sits at the top. Reads wait for their
@@ -22,12 +23,13 @@ export const mountHelp = `ct mount MOUNTPOINT --metainfo FILE [--metainfo FILE .
   fails with EIO (EAGAIN with --eagain). Only what is read is downloaded (plus readahead), into
   DIR (default ~/.cache/ct), unless --download-all. Extended attribute user.ct.status (alias
   user.torrent.status) on any entry holds JSON progress. Runs in the foreground until Ctrl-C,
-  SIGTERM or \`ct umount MOUNTPOINT\`.`;
+  SIGTERM or \`ct umount MOUNTPOINT\`. A magnet link's folder appears once its metadata arrives.
+
+${SOURCE_HELP}`;
 
 export async function mount(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    metainfo: { type: 'string', multiple: true },
-    seeds: { type: 'string' },
+  const { values, positionals: args } = parse(argv, {
+    ...SOURCE_OPTIONS,
     'download-dir': { type: 'string' },
     'read-timeout': { type: 'string' },
     eagain: { type: 'boolean' },
@@ -35,16 +37,15 @@ export async function mount(argv: string[]): Promise<number> {
     'allow-other': { type: 'boolean' },
     listen: { type: 'string' },
   }, true);
+  const positionals = args.filter((a) => !isMagnet(a));
   if (positionals.length !== 1) throw new UsageError('give exactly one MOUNTPOINT (ct mount --help)');
   const mountPoint = path.resolve(positionals[0]);
-  const files = values.metainfo ?? [];
-  if (files.length === 0) throw new UsageError('missing --metainfo');
-  const metas = await Promise.all(files.map(loadTorrentFile));
+  const sources = await loadSources(values, args);
   const readTimeoutMs = parseSeconds(values['read-timeout'], 'read-timeout', DEFAULT_READ_TIMEOUT_MS / 1000) * 1000;
   const downloadDir = values['download-dir'] ?? path.join(os.homedir(), '.cache', 'ct');
-  const peers = splitList(values.seeds);
+  const peers = peersOf(values);
 
-  const session = await openSession(values.listen);
+  const session = await openSession(values.listen, values);
   const fuse = new TorrentMount(mountPoint, { readTimeoutMs, eagain: !!values.eagain, allowOther: !!values['allow-other'] });
   const torrents: Torrent[] = [];
   let stopping: Promise<void> | undefined;
@@ -58,11 +59,19 @@ export async function mount(argv: string[]): Promise<number> {
   };
   let control: Awaited<ReturnType<typeof serveControl>> | undefined;
   try {
-    for (const meta of metas) {
-      const torrent = await session.addTorrent(meta, { downloadDir, peers, onDemand: !values['download-all'] });
-      torrent.on('error', (err) => process.stderr.write(`ct: ${meta.name}: ${err.message}\n`));
+    const opts = { downloadDir, peers, onDemand: !values['download-all'] };
+    const show = (torrent: Torrent) => {
+      torrent.on('error', (err) => process.stderr.write(`ct: ${torrent.metainfo.name}: ${err.message}\n`));
       torrents.push(torrent);
-      fuse.add(torrent);
+      return fuse.add(torrent);
+    };
+    for (const source of sources) if (source.kind === 'file') show(await session.addTorrent(source.meta, opts));
+    // Magnets join the mounted tree when their metadata arrives (no timeout: the mount waits).
+    for (const source of sources) {
+      if (source.kind !== 'magnet') continue;
+      void addSource(session, source, opts, 365 * 24 * 3600, (m) => process.stderr.write(`ct: ${m}\n`)).then(
+        (torrent) => process.stderr.write(`ct: ${sourceName(source)} is at ${path.join(mountPoint, show(torrent))}\n`),
+        (err: Error) => { if (!stopping) process.stderr.write(`ct: ${sourceName(source)}: ${err.message}\n`); });
     }
     control = await serveControl(mountPoint, {
       status: () => fuse.status(),
@@ -74,6 +83,6 @@ export async function mount(argv: string[]): Promise<number> {
     throw err;
   }
   onShutdown(stop, () => 0);
-  process.stderr.write(`ct: mounted ${torrents.length} torrent(s) at ${mountPoint} (pid ${process.pid}); ct umount ${mountPoint} to stop\n`);
+  process.stderr.write(`ct: mounted ${sources.length} torrent(s) at ${mountPoint} (pid ${process.pid}); ct umount ${mountPoint} to stop\n`);
   return new Promise<number>(() => undefined); // serves until a signal or `ct umount`
 }

@@ -8,7 +8,8 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { decodeStrict, encode } from '../metainfo/bencode.js';
-import { formatHostPort, parseHostPort } from '../util/address.js';
+import { parseHostPort } from '../util/address.js';
+import { parseCompactPeers } from './announce.js';
 
 export const PEX_MAX_ADDRESSES = 50;
 
@@ -38,24 +39,7 @@ function compact(address: string): { v6: boolean; bytes: Buffer } | undefined {
 }
 
 function uncompact(buf: Uint8Array | undefined, v6: boolean, limit: number): string[] {
-  const out: string[] = [];
-  if (!(buf instanceof Uint8Array)) return out;
-  const size = v6 ? 18 : 6;
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  for (let at = 0; at + size <= b.length && out.length < limit; at += size) {
-    const port = b.readUInt16BE(at + size - 2);
-    if (port === 0) continue;
-    let host: string;
-    if (v6) {
-      const groups: string[] = [];
-      for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(at + i * 2).toString(16));
-      host = groups.join(':');
-    } else {
-      host = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-    }
-    out.push(formatHostPort({ host, port }));
-  }
-  return out;
+  return buf instanceof Uint8Array && limit > 0 ? parseCompactPeers(buf, v6, limit) : [];
 }
 
 export function encodePex(msg: PexMessage): Buffer {

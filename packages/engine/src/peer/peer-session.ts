@@ -4,7 +4,11 @@
  * (bounded, served from the piece cache at the pace the socket drains). Torrent-wide decisions
  * (which block, who is unchoked, what to do with a block) belong to the `PeerHost`.
  */
-import { decodeStrict, encode } from '../metainfo/bencode.js';
+import type { PexMessage } from '../discovery/pex.js';
+import { PexView, decodePex, encodePex } from '../discovery/pex.js';
+import { formatHostPort, parseHostPort } from '../util/address.js';
+import { LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake, type OwnExtendedHandshake, type PeerExtendedHandshake } from './extensions.js';
+import { MetadataExchange } from './metadata-exchange.js';
 import { BLOCK_SIZE, type BlockRequest, type PickerPeer } from '../picker/piece-picker.js';
 import { ProtocolError } from '../errors.js';
 import { Bitfield } from '../util/bitfield.js';
@@ -31,6 +35,13 @@ export interface PeerHost {
   onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void;
   onPeerInterest(peer: PeerSession): void;
   onPeerClosed(peer: PeerSession, err: Error | undefined): void;
+  /** What our extension handshake offers (ut_pex only for public torrents, our metadata size). */
+  extensionOffer(): Omit<OwnExtendedHandshake, 'clientVersion' | 'reqq'>;
+  readonly infoHash: Buffer;
+  /** The info dictionary we serve over ut_metadata. */
+  readonly infoBytes: Buffer;
+  /** Addresses a peer told us about over ut_pex. */
+  onPex(peer: PeerSession, msg: PexMessage): void;
 }
 
 export interface PeerSessionOptions {
@@ -52,6 +63,12 @@ export const DEFAULT_PEER_OPTIONS: PeerSessionOptions = {
 
 interface Outstanding { ref: BlockRef; sentAt: number }
 
+/**
+ * ut_pex messages closer together than this are ignored (BEP 11 asks for one a minute at most;
+ * tests set the engine's pex interval lower, so the gap stays well below a second).
+ */
+export const PEX_MIN_GAP_MS = 500;
+
 const blockKey = (index: number, begin: number) => index * 131072 + begin / BLOCK_SIZE;
 
 export class PeerSession implements PickerPeer {
@@ -65,8 +82,18 @@ export class PeerSession implements PickerPeer {
   private gotBitfield = false;
   readonly fast: boolean;
   readonly extended: boolean;
+  /** From the handshake: one peer reached at two addresses (PEX, incoming and outgoing) is one peer. */
+  readonly peerId: Buffer;
   /** The peer's BEP 10 handshake fields we use. */
   clientName = '';
+  /** The peer's extension handshake, once it arrived. */
+  peerExtensions: PeerExtendedHandshake | undefined;
+  /** Serves our info dictionary over ut_metadata; made on the first request. */
+  private metadata: MetadataExchange | undefined;
+  /** What this peer has been told over ut_pex, so each message carries only changes. */
+  readonly pexView = new PexView();
+  /** When the peer last sent ut_pex: more often than PEX_MIN_GAP_MS is flooding, ignored. */
+  private lastPexReceivedAt = 0;
   private readonly outstanding = new Map<number, Outstanding>();
   /**
    * Requests we cancelled to let a critical block overtake them (see preempt()). The picker still
@@ -102,6 +129,7 @@ export class PeerSession implements PickerPeer {
     this.pieces = new Bitfield(host.pieceCount);
     this.fast = handshake.fast;
     this.extended = handshake.extended;
+    this.peerId = handshake.peerId;
     wire.on('message', (msg) => {
       try {
         this.onMessage(msg);
@@ -116,7 +144,7 @@ export class PeerSession implements PickerPeer {
   /** Sends what follows the handshake: extension handshake and our pieces. */
   start(): void {
     if (this.extended) {
-      this.wire.extended(0, encode({ m: {}, v: this.opts.clientVersion, reqq: this.opts.maxUploadQueue }));
+      this.wire.extended(0, encodeExtendedHandshake({ ...this.host.extensionOffer(), clientVersion: this.opts.clientVersion, reqq: this.opts.maxUploadQueue }));
     }
     const own = this.host.ownBitfield();
     if (this.fast && own.complete) this.wire.haveAll();
@@ -166,6 +194,8 @@ export class PeerSession implements PickerPeer {
       case 'reject': return this.onReject(msg);
       case 'extended':
         if (msg.id === 0) this.onExtendedHandshake(msg.payload);
+        else if (msg.id === LOCAL_EXTENSION_IDS.ut_metadata) this.onMetadataMessage(msg.payload);
+        else if (msg.id === LOCAL_EXTENSION_IDS.ut_pex) this.onPexMessage(msg.payload);
         return;
       default:
         return; // keep-alive, port, suggest, allowed-fast, unknown ids: nothing to do
@@ -217,16 +247,47 @@ export class PeerSession implements PickerPeer {
   }
 
   private onExtendedHandshake(payload: Buffer): void {
-    let hs: unknown;
-    try {
-      hs = decodeStrict(payload);
-    } catch {
-      return; // a broken extension handshake is not worth a disconnect
-    }
-    if (typeof hs !== 'object' || hs === null || Array.isArray(hs) || hs instanceof Uint8Array) return;
-    const dict = hs as Record<string, unknown>;
-    if (typeof dict.reqq === 'number' && dict.reqq > 0) this.pipeline.peerLimit = Math.min(dict.reqq, 5000);
-    if (dict.v instanceof Uint8Array) this.clientName = Buffer.from(dict.v).toString('utf8').slice(0, 64);
+    const hs = parseExtendedHandshake(payload);
+    if (!hs) return; // a broken extension handshake is not worth a disconnect
+    // A later handshake updates the earlier one (BEP 10 allows re-sending it).
+    this.peerExtensions = hs;
+    if (hs.reqq !== undefined && hs.reqq > 0) this.pipeline.peerLimit = Math.min(hs.reqq, 5000);
+    if (hs.client) this.clientName = hs.client;
+  }
+
+  private onMetadataMessage(payload: Buffer): void {
+    const id = this.peerExtensions?.ids.ut_metadata;
+    if (!id) return;
+    this.metadata ??= new MetadataExchange((p) => this.wire.extended(id, p), this.host.infoHash, this.host.infoBytes);
+    this.metadata.onMessage(payload);
+  }
+
+  private onPexMessage(payload: Buffer): void {
+    const now = Date.now();
+    if (now - this.lastPexReceivedAt < PEX_MIN_GAP_MS) return;
+    this.lastPexReceivedAt = now;
+    this.host.onPex(this, decodePex(payload));
+  }
+
+  /** True when the peer takes ut_pex messages. */
+  get acceptsPex(): boolean {
+    return !!this.peerExtensions?.ids.ut_pex;
+  }
+
+  sendPex(msg: PexMessage): void {
+    const id = this.peerExtensions?.ids.ut_pex;
+    if (id && !this.closed) this.wire.extended(id, encodePex(msg));
+  }
+
+  /**
+   * Where others can reach this peer: the dialed address for outgoing connections; for incoming
+   * ones the remote host with the listen port from its extension handshake (if it gave one).
+   */
+  get listenAddress(): string | undefined {
+    if (this.outgoing) return this.key;
+    const port = this.peerExtensions?.listenPort;
+    if (!port) return undefined;
+    return formatHostPort({ host: parseHostPort(this.key).host, port });
   }
 
   private onChoke(): void {

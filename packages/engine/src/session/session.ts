@@ -4,9 +4,16 @@
  * rest. An embedding program creates one Session and adds torrents to it.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
-import { CtError, UsageError } from '../errors.js';
-import type { Metainfo } from '../metainfo/metainfo.js';
+import * as path from 'node:path';
+import { DhtService, type DhtOptions } from '../discovery/dht.js';
+import { parseMagnet, type Magnet } from '../discovery/magnet.js';
+import { MetadataFetcher } from '../discovery/metadata-fetcher.js';
+import { TorrentDiscovery } from '../discovery/torrent-discovery.js';
+import { ClosedError, CtError, UsageError } from '../errors.js';
+import { encode } from '../metainfo/bencode.js';
+import { parseMetainfo, type Metainfo } from '../metainfo/metainfo.js';
 import { sharedHasherPool, type HasherPool } from '../storage/hasher-pool.js';
 import { Torrent, type TorrentOptions } from '../torrent/torrent.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
@@ -24,16 +31,43 @@ export interface SessionOptions {
   connectTimeoutMs?: number;
   hasher?: HasherPool;
   wire?: Partial<PeerWireOptions>;
+  /** Run a DHT node (BEP 5) for every public torrent; off unless given. */
+  dht?: DhtOptions | false;
+  /**
+   * Where the session keeps what outlives it: `dht.json` (the routing table) and `torrents/`
+   * (metadata fetched for magnet links, so a restart needs no peer for it).
+   */
+  stateDir?: string;
+  /** Tracker request timeout (default 15 s). */
+  trackerTimeoutMs?: number;
+  /** DHT lookups while a torrent has no peer (default 10 s) and once it has (default 15 min). */
+  dhtRetryMs?: number;
+  dhtIntervalMs?: number;
 }
 
 export interface AddTorrentOptions extends Partial<Omit<TorrentOptions, 'hasher'>> {
   downloadDir: string;
   /** Peers to connect to (`host:port`), retried with back-off while the torrent runs. */
   peers?: readonly string[];
+  /** Ask the torrent's trackers and the DHT for peers (default true). */
+  discovery?: boolean;
+  /** Extra tracker tiers (a magnet's `tr`), after the torrent's own. */
+  trackers?: readonly (readonly string[])[];
+}
+
+export interface AddMagnetOptions extends AddTorrentOptions {
+  /** Cancels the metadata fetch (the promise rejects with this signal's reason or ECLOSED). */
+  signal?: AbortSignal;
+  /** Called once the metadata is known, before the torrent starts checking files. */
+  onMetadata?: (meta: Metainfo) => void;
+  /** Reports peers dropped during the metadata fetch (lying or unreachable). */
+  onPeerFailed?: (address: string, reason: string) => void;
 }
 
 export interface SessionEvents {
   torrent: [Torrent];
+  /** Metadata for a magnet link arrived from peers (and was saved when there is a state dir). */
+  metadata: [Metainfo];
   /** Non-fatal trouble worth logging (a refused incoming connection, ...). */
   warning: [string];
 }
@@ -46,6 +80,10 @@ export class Session extends TypedEmitter<SessionEvents> {
   private readonly wireOptions: PeerWireOptions;
   private connections = 0;
   private closed = false;
+  /** The DHT node, when the session runs one. */
+  dht: DhtService | undefined;
+  private readonly discoveries = new Set<TorrentDiscovery>();
+  private readonly fetchers = new Set<MetadataFetcher>();
 
   private constructor(private readonly opts: SessionOptions) {
     super();
@@ -59,6 +97,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   static async create(opts: SessionOptions = {}): Promise<Session> {
     const session = new Session(opts);
     if (opts.listen !== false) await session.listen(opts.listen ?? { host: '0.0.0.0', port: 0 });
+    if (opts.dht) session.dht = await DhtService.start({ stateDir: opts.stateDir, ...opts.dht });
     return session;
   }
 
@@ -80,16 +119,124 @@ export class Session extends TypedEmitter<SessionEvents> {
     return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
   }
 
-  async addTorrent(meta: Metainfo, opts: AddTorrentOptions): Promise<Torrent> {
+  async addTorrent(meta: Metainfo, opts: AddTorrentOptions, found?: TorrentDiscovery): Promise<Torrent> {
     if (this.closed) throw new UsageError('session is closed');
     if (this.torrents.has(meta.infoHashHex)) throw new UsageError(`torrent ${meta.infoHashHex} is already added`);
     for (const p of opts.peers ?? []) parseHostPort(p);
-    const torrent = new Torrent(meta, { ...opts, hasher: this.hasher }, (address, t) => this.dial(address, t));
+    const listenPort = this.listenAddress?.port;
+    const torrent = new Torrent(meta, { listenPort, ...opts, hasher: this.hasher }, (address, t) => this.dial(address, t));
     this.torrents.set(meta.infoHashHex, torrent);
     this.emit('torrent', torrent);
     torrent.addPeers(opts.peers ?? []);
+    const discovery = found ?? (opts.discovery === false ? undefined : this.discover(meta.infoHash, [...meta.announce, ...(opts.trackers ?? [])], meta.private));
+    if (discovery) this.attachDiscovery(torrent, discovery);
     await torrent.start();
     return torrent;
+  }
+
+  /** Starts trackers and DHT for an infohash; peers go to `onPeers` until a torrent takes over. */
+  private discover(infoHash: Buffer, trackers: readonly (readonly string[])[], isPrivate: boolean): TorrentDiscovery {
+    const d = new TorrentDiscovery({
+      infoHash, peerId: this.peerId, port: this.listenAddress?.port ?? 6881, trackers, private: isPrivate,
+      dht: this.dht, trackerTimeoutMs: this.opts.trackerTimeoutMs, dhtIntervalMs: this.opts.dhtIntervalMs, dhtRetryMs: this.opts.dhtRetryMs,
+      stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }), hasPeers: () => false,
+    });
+    this.discoveries.add(d);
+    d.start();
+    return d;
+  }
+
+  private attachDiscovery(torrent: Torrent, d: TorrentDiscovery): void {
+    const meta = torrent.metainfo;
+    d.servingTorrent(() => {
+      const s = torrent.stats();
+      return { uploaded: s.uploaded, downloaded: s.downloaded, left: Math.max(0, meta.totalLength - s.verifiedBytes) };
+    }, () => torrent.stats().peers > 0, meta.private);
+    d.on('peers', (peers, source) => torrent.addDiscoveredPeers(peers, source));
+    torrent.discoveryStatus = () => d.status();
+    let wasDone = torrent.isComplete;
+    torrent.on('done', () => {
+      if (!wasDone && torrent.isComplete) d.completed();
+      wasDone = torrent.isComplete;
+    });
+    torrent.once('closed', () => {
+      void d.stop().then(() => this.discoveries.delete(d));
+    });
+  }
+
+  /**
+   * Adds a torrent from a magnet link: its metadata comes from a saved copy in the state dir, or
+   * from peers (the magnet's `x.pe`, `opts.peers`, its trackers, the DHT) over ut_metadata,
+   * verified against the infohash and then saved. Resolves once the torrent has started.
+   */
+  async addMagnet(link: string | Magnet, opts: AddMagnetOptions): Promise<Torrent> {
+    if (this.closed) throw new UsageError('session is closed');
+    const magnet = typeof link === 'string' ? parseMagnet(link) : link;
+    if (this.torrents.has(magnet.infoHashHex)) throw new UsageError(`torrent ${magnet.infoHashHex} is already added`);
+    for (const p of opts.peers ?? []) parseHostPort(p);
+    const trackers = [...magnet.trackers, ...(opts.trackers ?? [])];
+    const peers = [...(opts.peers ?? []), ...magnet.peers];
+    const saved = await this.loadSavedMetadata(magnet.infoHashHex);
+    if (saved) {
+      opts.onMetadata?.(saved);
+      return this.addTorrent(saved, { ...opts, peers, trackers });
+    }
+    const fetcher = new MetadataFetcher({ infoHash: magnet.infoHash, peerId: this.peerId, listenPort: this.listenAddress?.port });
+    this.fetchers.add(fetcher);
+    if (opts.onPeerFailed) fetcher.on('peer-failed', opts.onPeerFailed);
+    // A magnet has no private flag: until the metadata says otherwise it is public.
+    const discovery = opts.discovery === false ? undefined : this.discover(magnet.infoHash, trackers, false);
+    const found: string[] = [];
+    const onPeers = (list: string[]) => { found.push(...list); fetcher.addPeers(list); };
+    discovery?.on('peers', onPeers);
+    fetcher.addPeers(peers);
+    const abort = () => fetcher.close(new ClosedError('metadata fetch cancelled'));
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    let info: Buffer;
+    try {
+      info = await fetcher.metadata;
+    } catch (err) {
+      if (discovery) { this.discoveries.delete(discovery); await discovery.stop(); }
+      throw err;
+    } finally {
+      opts.signal?.removeEventListener('abort', abort);
+      this.fetchers.delete(fetcher);
+      discovery?.off('peers', onPeers);
+    }
+    const meta = parseMetainfo(buildTorrentFile(info, trackers));
+    await this.saveMetadata(meta.infoHashHex, buildTorrentFile(info, trackers));
+    this.emit('metadata', meta);
+    opts.onMetadata?.(meta);
+    if (this.closed) throw new ClosedError('session closed');
+    // The peers that answered go to the torrent first; discovery keeps running for it.
+    return this.addTorrent(meta, { ...opts, peers: [...new Set([...peers, ...found])].slice(0, 200), trackers }, discovery);
+  }
+
+  private savedPath(infoHashHex: string): string | undefined {
+    return this.opts.stateDir ? path.join(this.opts.stateDir, 'torrents', `${infoHashHex}.torrent`) : undefined;
+  }
+
+  private async loadSavedMetadata(infoHashHex: string): Promise<Metainfo | undefined> {
+    const file = this.savedPath(infoHashHex);
+    if (!file) return undefined;
+    try {
+      const meta = parseMetainfo(await readFile(file));
+      return meta.infoHashHex === infoHashHex ? meta : undefined;
+    } catch {
+      return undefined; // absent or damaged: fetch it again
+    }
+  }
+
+  private async saveMetadata(infoHashHex: string, torrentFile: Buffer): Promise<void> {
+    const file = this.savedPath(infoHashHex);
+    if (!file) return;
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(`${file}.tmp`, torrentFile);
+      await rename(`${file}.tmp`, file);
+    } catch (err) {
+      this.emit('warning', `cannot save the metadata to ${file}: ${(err as Error).message}`);
+    }
   }
 
   getTorrent(infoHashHex: string): Torrent | undefined {
@@ -122,6 +269,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       wire.sendHandshake(torrent.infoHash, this.peerId, { fast: true, extended: true, dht: false });
     });
     wire.once('handshake', (hs) => {
+      if (hs.peerId.equals(this.peerId)) torrent.forgetOwnAddress(address);
       if (!hs.infoHash.equals(torrent.infoHash) || hs.peerId.equals(this.peerId)) {
         wire.destroy(new CtError('EPROTOCOL', 'peer answered with another torrent or is ourselves'));
         return;
@@ -162,8 +310,26 @@ export class Session extends TypedEmitter<SessionEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const f of this.fetchers) f.close();
     await Promise.all([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();
+    await Promise.all([...this.discoveries].map((d) => d.stop()));
+    await this.dht?.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/**
+ * A .torrent for fetched metadata: the exact info bytes (the infohash is their SHA-1, so they are
+ * spliced in, not re-encoded) and the magnet's trackers.
+ */
+export function buildTorrentFile(info: Buffer, trackers: readonly (readonly string[])[]): Buffer {
+  const head: Record<string, unknown> = {};
+  if (trackers.length) {
+    head.announce = trackers[0][0];
+    head['announce-list'] = trackers.map((t) => [...t]);
+  }
+  // Keys sort as announce < announce-list < info: the head's entries, then `info`.
+  const encodedHead = encode(head);
+  return Buffer.concat([encodedHead.subarray(0, encodedHead.length - 1), Buffer.from('4:info'), info, Buffer.from('e')]);
 }

@@ -1,9 +1,18 @@
 /**
- * Outgoing connection attempts with back-off. A peer given by the user that refuses or drops us is
- * retried for as long as the download runs (users often start the seeder after the leecher), with
- * exponential back-off so a dead address costs nothing. Pure: the torrent asks which addresses
- * are due and reports outcomes; the session does the dialing.
+ * The torrent's peer list and its outgoing connection attempts with back-off. A peer given by the
+ * user that refuses or drops us is retried for as long as the download runs (users often start the
+ * seeder after the leecher), with exponential back-off so a dead address costs nothing.
+ * Discovered peers (trackers, DHT, PEX, magnet `x.pe`) are deduplicated by address, forgotten
+ * after repeated failures, and bounded in number; when several are due, the best score goes first:
+ * user-given, then those that never failed, then by source (a peer another peer vouched for over
+ * PEX or a tracker listed beats a DHT result). Pure: the torrent asks which addresses are due and
+ * reports outcomes; the session does the dialing.
  */
+
+/** Where an address came from. */
+export type PeerSource = 'user' | 'magnet' | 'tracker' | 'pex' | 'dht' | 'incoming';
+
+const SOURCE_RANK: Record<PeerSource, number> = { user: 0, magnet: 1, incoming: 2, tracker: 3, pex: 3, dht: 4 };
 
 interface Candidate {
   address: string;
@@ -12,6 +21,7 @@ interface Candidate {
   state: 'idle' | 'connecting' | 'connected';
   /** User-given peers are never dropped; discovered ones are after repeated failures. */
   persistent: boolean;
+  source: PeerSource;
 }
 
 export interface DialerOptions {
@@ -19,24 +29,41 @@ export interface DialerOptions {
   maxDelayMs: number;
   /** A discovered (non-persistent) address is forgotten after this many failures in a row. */
   maxFailures: number;
+  /** Discovered addresses kept at most; user-given ones always fit. */
+  maxCandidates: number;
 }
 
 // A first retry after 250 ms: a seeder that has just started (libtorrent drops connections for a
 // torrent it has not finished adding) costs a streaming reader a quarter second, not two.
-export const DEFAULT_DIALER: DialerOptions = { baseDelayMs: 250, maxDelayMs: 30_000, maxFailures: 5 };
+export const DEFAULT_DIALER: DialerOptions = { baseDelayMs: 250, maxDelayMs: 30_000, maxFailures: 5, maxCandidates: 1000 };
 
 export class PeerDialer {
   private readonly candidates = new Map<string, Candidate>();
 
   constructor(private readonly opts: DialerOptions = DEFAULT_DIALER) {}
 
-  add(address: string, persistent: boolean, now: number): void {
+  /** Adds an address; returns false when it was known already or the list is full. */
+  add(address: string, persistent: boolean, now: number, source: PeerSource = persistent ? 'user' : 'tracker'): boolean {
     const existing = this.candidates.get(address);
     if (existing) {
       existing.persistent ||= persistent;
-      return;
+      if (SOURCE_RANK[source] < SOURCE_RANK[existing.source]) existing.source = source;
+      return false;
     }
-    this.candidates.set(address, { address, failures: 0, nextAttemptAt: now, state: 'idle', persistent });
+    if (!persistent && this.candidates.size >= this.opts.maxCandidates && !this.evictOne()) return false;
+    this.candidates.set(address, { address, failures: 0, nextAttemptAt: now, state: 'idle', persistent, source });
+    return true;
+  }
+
+  /** Makes room: drops the idle discovered address that failed most (one that failed at all). */
+  private evictOne(): boolean {
+    let worst: Candidate | undefined;
+    for (const c of this.candidates.values()) {
+      if (c.persistent || c.state !== 'idle' || c.failures === 0) continue;
+      if (!worst || c.failures > worst.failures) worst = c;
+    }
+    if (worst) this.candidates.delete(worst.address);
+    return worst !== undefined;
   }
 
   remove(address: string): void {
@@ -45,15 +72,14 @@ export class PeerDialer {
 
   /** Addresses to dial now (at most `limit`), marked as connecting. */
   due(now: number, limit: number): string[] {
-    const out: string[] = [];
-    for (const c of this.candidates.values()) {
-      if (out.length >= limit) break;
-      if (c.state === 'idle' && c.nextAttemptAt <= now) {
-        c.state = 'connecting';
-        out.push(c.address);
-      }
-    }
-    return out;
+    if (limit <= 0) return [];
+    const ready: Candidate[] = [];
+    for (const c of this.candidates.values()) if (c.state === 'idle' && c.nextAttemptAt <= now) ready.push(c);
+    ready.sort((a, b) => Number(b.persistent) - Number(a.persistent) || a.failures - b.failures || SOURCE_RANK[a.source] - SOURCE_RANK[b.source]);
+    return ready.slice(0, limit).map((c) => {
+      c.state = 'connecting';
+      return c.address;
+    });
   }
 
   connected(address: string): void {

@@ -24,7 +24,9 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
 import type { PeerWire } from '../wire/peer-wire.js';
 import { BlockAttribution } from './block-attribution.js';
-import { PeerDialer } from './peer-dialer.js';
+import { PeerDialer, type PeerSource } from './peer-dialer.js';
+import type { PexMessage } from '../discovery/pex.js';
+import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
 import * as path from 'node:path';
 
@@ -50,6 +52,8 @@ export interface TorrentStats {
   wasted: number;
   hashFailures: number;
   bannedPeers: number;
+  /** Trackers, DHT and PEX, when the session runs discovery for this torrent. */
+  discovery?: DiscoveryStatus;
 }
 
 export interface PeerInfo {
@@ -76,6 +80,8 @@ export interface TorrentEvents {
   stats: [TorrentStats];
   /** Fatal: the torrent stops (disk full, files unwritable). */
   error: [CtError];
+  /** close() was called: the torrent is gone from its session. */
+  closed: [];
 }
 
 export interface TorrentOptions {
@@ -95,6 +101,10 @@ export interface TorrentOptions {
   /** Bytes of pieces kept in memory to serve uploads. */
   uploadCacheBytes?: number;
   peer?: Partial<PeerSessionOptions>;
+  /** Our listening port, told to peers in the extension handshake (so PEX can pass us on). */
+  listenPort?: number;
+  /** How often peers hear our ut_pex view (BEP 11 asks for at most once a minute). */
+  pexIntervalMs?: number;
 }
 
 /** How the torrent asks the session for an outgoing connection. */
@@ -143,6 +153,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private readonly readerWants = new Map<object, number[]>();
   /** The pieces under each reader's pending read (the rest of its wants is readahead). */
   private readonly readerUrgent = new Map<object, readonly number[]>();
+  /** Our own addresses as others list them, learnt from dialing ourselves. */
+  private readonly ownAddresses = new Set<string>();
+  /** When peers last heard our ut_pex view. */
+  private lastPexAt = 0;
   /** Reads waiting for pieces to be verified. */
   private waiters: { first: number; last: number; resolve(): void; reject(err: Error): void }[] = [];
   /** The torrent's files (pad files left out), for readers and priorities. */
@@ -203,17 +217,40 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   /** Peers to connect to; `persistent` ones are retried with back-off until the torrent closes. */
   addPeers(addresses: readonly string[], persistent = true): void {
-    const now = Date.now();
-    for (const a of addresses) if (!this.banned.has(a)) this.dialer.add(a, persistent, now);
-    if (this.timer) this.dialDue();
+    this.addDiscoveredPeers(addresses, persistent ? 'user' : 'tracker');
   }
+
+  /**
+   * Peers from a source (trackers, DHT, PEX, a magnet's `x.pe`): deduplicated, bounded, dialed
+   * when there is room. Only user-given ones are retried forever.
+   */
+  addDiscoveredPeers(addresses: readonly string[], source: PeerSource): number {
+    const now = Date.now();
+    let added = 0;
+    for (const a of addresses) {
+      if (this.banned.has(a) || this.ownAddresses.has(a)) continue;
+      if (this.dialer.add(a, source === 'user', now, source)) added++;
+    }
+    if (this.timer) this.dialDue();
+    return added;
+  }
+
+  /** Addresses that turned out to be ourselves (a tracker lists us too): never dialed again. */
+  forgetOwnAddress(address: string): void {
+    this.ownAddresses.add(address);
+    this.dialer.remove(address);
+  }
+
+  /** Set by the session when it runs discovery for this torrent (status only). */
+  discoveryStatus: (() => DiscoveryStatus) | undefined;
 
   // ---- connections (called by Session) -------------------------------------------------------
 
   /** A handshake for this torrent completed on `wire`; returns false when the peer is refused. */
   attach(wire: PeerWire, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
     if (this.state === 'closed' || this.state === 'error' || this.state === 'checking' || this.banned.has(key) ||
-        this.peers.has(key) || this.peers.size >= (this.opts.maxPeers ?? 50)) {
+        this.peers.has(key) || this.peers.size >= (this.opts.maxPeers ?? 50) ||
+        [...this.peers.values()].some((p) => p.peerId.equals(handshake.peerId))) {
       if (outgoing) this.dialer.disconnected(key, Date.now(), false);
       return false;
     }
@@ -233,6 +270,34 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   }
 
   // ---- PeerHost ------------------------------------------------------------------------------
+
+  get infoBytes(): Buffer { return this.metainfo.infoBytes; }
+
+  extensionOffer(): { pex: boolean; metadataSize: number; listenPort?: number } {
+    return { pex: !this.metainfo.private, metadataSize: this.metainfo.infoBytes.length, listenPort: this.opts.listenPort };
+  }
+
+  onPex(_peer: PeerSession, msg: PexMessage): void {
+    // BEP 27: a private torrent takes peers from its trackers only.
+    if (this.metainfo.private) return;
+    this.addDiscoveredPeers(msg.added, 'pex');
+  }
+
+  /** Tells every ut_pex peer what changed in our peer set since it last heard (BEP 11). */
+  private sendPex(now: number): void {
+    if (this.metainfo.private || now - this.lastPexAt < (this.opts.pexIntervalMs ?? 60_000)) return;
+    this.lastPexAt = now;
+    const view: string[] = [];
+    for (const p of this.peers.values()) {
+      const a = p.listenAddress;
+      if (a) view.push(a);
+    }
+    for (const p of this.peers.values()) {
+      if (!p.acceptsPex) continue;
+      const msg = p.pexView.next(view, p.listenAddress ?? p.key);
+      if (msg) p.sendPex(msg);
+    }
+  }
 
   pieceSize(index: number): number { return this.layout.pieceSize(index); }
   havePiece(index: number): boolean { return this.picker.have.get(index); }
@@ -530,6 +595,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     for (const p of this.peers.values()) p.tick(now);
     this.rescueCritical(now);
     this.preemptForReaders(now);
+    this.sendPex(now);
     if (this.ticks % RECHOKE_EVERY_TICKS === 0) this.rechoke();
     this.ticks++;
     this.dialDue();
@@ -630,6 +696,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
       wasted: this.wasted,
       hashFailures: this.hashFailures,
       bannedPeers: this.banned.size,
+      discovery: this.discoveryStatus?.(),
     };
   }
 
@@ -662,6 +729,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   async close(): Promise<void> {
     if (this.isClosed()) return;
     this.state = 'closed';
+    this.emit('closed');
     clearInterval(this.timer);
     clearTimeout(this.dialTimer);
     for (const w of this.waiters) w.reject(new ClosedError());

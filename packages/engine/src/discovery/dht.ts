@@ -1,0 +1,117 @@
+/**
+ * The session's DHT node (BEP 5, through bittorrent-dht): one UDP socket for every torrent. It
+ * finds peers for an infohash (`get_peers`) and announces ours (`announce_peer`). The routing
+ * table is saved to `<stateDir>/dht.json` on close and loaded on start, so a restart does not
+ * depend on bootstrap nodes. Private torrents (BEP 27) are never looked up here: the torrent
+ * side (torrent-discovery.ts) checks that before calling.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import DHT, { type Client as DhtClient, type DhtNodeAddress } from 'bittorrent-dht';
+import { formatHostPort, parseHostPort } from '../util/address.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+
+/** The public bootstrap routers libtorrent also uses; tests pass their own. */
+export const DEFAULT_DHT_BOOTSTRAP = ['router.bittorrent.com:6881', 'dht.transmissionbt.com:6881', 'router.utorrent.com:6881'];
+
+export interface DhtOptions {
+  /** `host:port` of nodes to start from; default DEFAULT_DHT_BOOTSTRAP. */
+  bootstrap?: readonly string[];
+  /** Where `dht.json` (the routing table) lives; nothing is saved without it. */
+  stateDir?: string;
+  /** UDP address to listen on; default 0.0.0.0, port 0 (any). */
+  host?: string;
+  port?: number;
+}
+
+export interface DhtEvents {
+  /** A peer for an infohash (hex). */
+  peer: [infoHashHex: string, address: string];
+}
+
+export class DhtService extends TypedEmitter<DhtEvents> {
+  private dht: DhtClient | undefined;
+  private closed = false;
+
+  private constructor(private readonly opts: DhtOptions) {
+    super();
+  }
+
+  static async start(opts: DhtOptions): Promise<DhtService> {
+    const service = new DhtService(opts);
+    await service.open();
+    return service;
+  }
+
+  private get stateFile(): string | undefined {
+    return this.opts.stateDir ? path.join(this.opts.stateDir, 'dht.json') : undefined;
+  }
+
+  private async open(): Promise<void> {
+    const saved = await this.loadNodes();
+    const bootstrap = [...(this.opts.bootstrap ?? DEFAULT_DHT_BOOTSTRAP)];
+    for (const b of bootstrap) parseHostPort(b);
+    const dht = new DHT({ bootstrap });
+    this.dht = dht;
+    dht.on('error', () => undefined); // a UDP hiccup is not fatal to downloads
+    dht.on('warning', () => undefined);
+    dht.on('peer', (peer: { host: string; port: number }, infoHash: Uint8Array) => {
+      if (!peer || typeof peer.port !== 'number' || peer.port <= 0 || peer.port > 65535) return;
+      this.emit('peer', Buffer.from(infoHash).toString('hex'), formatHostPort(peer));
+    });
+    for (const n of saved) dht.addNode(n);
+    await new Promise<void>((resolve) => dht.listen(this.opts.port ?? 0, this.opts.host ?? '0.0.0.0', () => resolve()));
+  }
+
+  /** The UDP port the node answers on. */
+  get port(): number {
+    return this.dht?.address().port ?? 0;
+  }
+
+  /** Asks the DHT for peers of `infoHash`; they arrive as `peer` events. */
+  lookup(infoHash: Buffer): void {
+    if (!this.closed) this.dht?.lookup(infoHash);
+  }
+
+  /** Tells the nodes closest to `infoHash` that we serve it on `port` (a lookup first, for tokens). */
+  announce(infoHash: Buffer, port: number): void {
+    if (!this.closed) this.dht?.announce(infoHash, port, () => undefined);
+  }
+
+  /** Nodes in the routing table (for status). */
+  get nodeCount(): number {
+    return this.dht?.toJSON().nodes.length ?? 0;
+  }
+
+  private async loadNodes(): Promise<DhtNodeAddress[]> {
+    if (!this.stateFile) return [];
+    try {
+      const parsed: unknown = JSON.parse(await readFile(this.stateFile, 'utf8'));
+      const nodes = (parsed as { nodes?: unknown }).nodes;
+      if (!Array.isArray(nodes)) return [];
+      return nodes.filter((n): n is DhtNodeAddress =>
+        typeof n === 'object' && n !== null && typeof n.host === 'string' && Number.isInteger(n.port) && n.port > 0 && n.port < 65536)
+        .map((n) => ({ host: n.host, port: n.port })).slice(0, 1000);
+    } catch {
+      return []; // missing or damaged: start from the bootstrap nodes
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || !this.dht) return;
+    this.closed = true;
+    const dht = this.dht;
+    const nodes = dht.toJSON().nodes.map((n) => ({ host: n.host, port: n.port }));
+    if (this.stateFile && nodes.length) {
+      try {
+        await mkdir(path.dirname(this.stateFile), { recursive: true });
+        const tmp = `${this.stateFile}.tmp`;
+        await writeFile(tmp, JSON.stringify({ nodes }));
+        await rename(tmp, this.stateFile);
+      } catch {
+        // an unwritable state dir costs the next start its warm table, nothing else
+      }
+    }
+    await new Promise<void>((resolve) => dht.destroy(() => resolve()));
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * ut_metadata (BEP 9) on one connection, through the ut_metadata package: serving our info
+ * dictionary in 16 KiB pieces, or fetching a peer's. The package expects a bittorrent-protocol
+ * wire; it gets a two-member adapter instead (`extendedHandshake`, `extended()`).
+ *
+ * Fetching is stricter than the package alone: a metadata size over MAX_METADATA_SIZE is refused
+ * before anything is requested, and the first assembled dictionary that does not hash to the
+ * infohash fails this peer at once (the package would ask the same peer again and again).
+ */
+import { createHash } from 'node:crypto';
+import utMetadata, { type UtMetadata } from 'ut_metadata';
+import { CtError } from '../errors.js';
+import { MAX_METADATA_SIZE, type PeerExtendedHandshake } from './extensions.js';
+
+export class MetadataError extends CtError {
+  constructor(message: string) {
+    super('EMETADATA', message);
+  }
+}
+
+export class MetadataExchange {
+  private readonly ext: UtMetadata;
+  private settle: { resolve(info: Buffer): void; reject(err: Error): void } | undefined;
+
+  /**
+   * `send` puts a ut_metadata payload on the wire under the peer's id. With `infoBytes` we serve;
+   * without, call fetch() once the peer's extension handshake is in.
+   */
+  constructor(send: (payload: Buffer) => void, private readonly infoHash: Buffer, infoBytes?: Buffer) {
+    const adapter = { extendedHandshake: {} as Record<string, unknown>, extended: (_name: string, payload: Buffer) => send(payload) };
+    const Base = utMetadata(infoBytes);
+    const fail = (message: string) => this.fail(message);
+    class Strict extends Base {
+      // Called by the package when the assembled dictionary does not hash to the infohash.
+      _failedMetadata(): void {
+        fail('peer sent metadata that does not match the infohash');
+      }
+    }
+    this.ext = new Strict(adapter);
+    this.ext.onHandshake(infoHash.toString('hex'), '', {});
+    this.ext.on('warning', (err: Error) => this.fail(`peer cannot give metadata: ${err.message}`));
+    this.ext.on('metadata', () => this.done());
+  }
+
+  /** A ut_metadata message from the peer (request, data or reject). */
+  onMessage(payload: Buffer): void {
+    this.ext.onMessage(payload);
+  }
+
+  /** Fetches the info dictionary from this peer: resolves with its exact bytes, verified. */
+  fetch(peer: PeerExtendedHandshake): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+      if (!peer.ids.ut_metadata) return this.fail('peer does not offer ut_metadata');
+      const size = peer.metadataSize;
+      if (size === undefined || size <= 0) return this.fail('peer does not have the metadata');
+      if (size > MAX_METADATA_SIZE) return this.fail(`peer claims ${size} bytes of metadata (limit ${MAX_METADATA_SIZE})`);
+      this.ext.fetch();
+      this.ext.onExtendedHandshake(peer.raw);
+    });
+  }
+
+  private done(): void {
+    const info = this.ext.metadata;
+    if (!this.settle || !info) return;
+    // The package checked the hash already; checking again costs nothing and guards its updates.
+    if (!createHash('sha1').update(info).digest().equals(this.infoHash)) return this.fail('peer sent metadata that does not match the infohash');
+    const s = this.settle;
+    this.settle = undefined;
+    s.resolve(Buffer.from(info));
+  }
+
+  private fail(message: string): void {
+    const s = this.settle;
+    this.settle = undefined;
+    this.ext.cancel();
+    s?.reject(new MetadataError(message));
+  }
+}
