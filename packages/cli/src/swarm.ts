@@ -20,11 +20,11 @@ export async function addSource(session: Session, source: TorrentSource, opts: A
   log: (message: string) => void = () => undefined): Promise<Torrent> {
   if (source.kind === 'file') return session.addTorrent(source.meta, opts);
   const name = sourceName(source);
-  log(`fetching metadata for ${name} (${source.magnet.infoHashHex}) from peers`);
   const signal = AbortSignal.timeout(timeoutSec * 1000);
   try {
     return await session.addMagnet(source.magnet, {
       ...opts, signal,
+      onFetching: () => log(`fetching metadata for ${name} (${source.magnet.infoHashHex}) from peers`),
       onPeerFailed: (address, reason) => log(`metadata: dropped ${address}: ${reason}`),
       onMetadata: (meta) => log(`metadata for ${meta.name} arrived (${meta.pieceCount} pieces, ${formatBytes(meta.totalLength)})`),
     });

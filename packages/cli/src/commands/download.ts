@@ -29,7 +29,7 @@ export async function download(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
     http: { type: 'string' },
-  });
+  }, true);
   rejectStray(positionals);
   const sources = await loadSources(values, positionals);
   if (sources.length !== 1) throw new UsageError('give exactly one torrent (--metainfo FILE, --magnet URI or a magnet link)');

@@ -129,7 +129,8 @@ export class PeerSession implements PickerPeer {
     this.pieces = new Bitfield(host.pieceCount);
     this.fast = handshake.fast;
     this.extended = handshake.extended;
-    this.peerId = handshake.peerId;
+    // A copy: the handshake may be a view into a read buffer that the next read overwrites.
+    this.peerId = Buffer.from(handshake.peerId);
     wire.on('message', (msg) => {
       try {
         this.onMessage(msg);

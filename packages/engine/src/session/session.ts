@@ -60,6 +60,8 @@ export interface AddMagnetOptions extends AddTorrentOptions {
   signal?: AbortSignal;
   /** Called once the metadata is known, before the torrent starts checking files. */
   onMetadata?: (meta: Metainfo) => void;
+  /** Called when the metadata must come from peers (no saved copy). */
+  onFetching?: () => void;
   /** Reports peers dropped during the metadata fetch (lying or unreachable). */
   onPeerFailed?: (address: string, reason: string) => void;
 }
@@ -124,7 +126,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     if (this.torrents.has(meta.infoHashHex)) throw new UsageError(`torrent ${meta.infoHashHex} is already added`);
     for (const p of opts.peers ?? []) parseHostPort(p);
     const listenPort = this.listenAddress?.port;
-    const torrent = new Torrent(meta, { listenPort, ...opts, hasher: this.hasher }, (address, t) => this.dial(address, t));
+    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, hasher: this.hasher }, (address, t) => this.dial(address, t));
     this.torrents.set(meta.infoHashHex, torrent);
     this.emit('torrent', torrent);
     torrent.addPeers(opts.peers ?? []);
@@ -181,6 +183,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       opts.onMetadata?.(saved);
       return this.addTorrent(saved, { ...opts, peers, trackers });
     }
+    opts.onFetching?.();
     const fetcher = new MetadataFetcher({ infoHash: magnet.infoHash, peerId: this.peerId, listenPort: this.listenAddress?.port });
     this.fetchers.add(fetcher);
     if (opts.onPeerFailed) fetcher.on('peer-failed', opts.onPeerFailed);

@@ -101,6 +101,8 @@ export interface TorrentOptions {
   /** Bytes of pieces kept in memory to serve uploads. */
   uploadCacheBytes?: number;
   peer?: Partial<PeerSessionOptions>;
+  /** Our peer id (decides which of two connections to one peer stays). */
+  peerId?: Buffer;
   /** Our listening port, told to peers in the extension handshake (so PEX can pass us on). */
   listenPort?: number;
   /** How often peers hear our ut_pex view (BEP 11 asks for at most once a minute). */
@@ -249,9 +251,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   /** A handshake for this torrent completed on `wire`; returns false when the peer is refused. */
   attach(wire: PeerWire, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
     if (this.state === 'closed' || this.state === 'error' || this.state === 'checking' || this.banned.has(key) ||
-        this.peers.has(key) || this.peers.size >= (this.opts.maxPeers ?? 50) ||
-        [...this.peers.values()].some((p) => p.peerId.equals(handshake.peerId))) {
-      if (outgoing) this.dialer.disconnected(key, Date.now(), false);
+        this.peers.has(key) || this.peers.size >= (this.opts.maxPeers ?? 50) || !this.keepOverTwin(handshake.peerId, outgoing)) {
+      // A twin connection to the same peer stays; this address need not be dialed again.
+      if (outgoing && this.isTwin(handshake.peerId)) this.dialer.remove(key);
+      else if (outgoing) this.dialer.disconnected(key, Date.now(), false);
       return false;
     }
     const peer = new PeerSession(wire, key, outgoing, handshake, this, this.peerOptions);
@@ -260,6 +263,29 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     if (outgoing) this.dialer.connected(key);
     peer.start();
     this.emit('peer-connected', key);
+    return true;
+  }
+
+  private isTwin(peerId: Buffer): boolean {
+    for (const p of this.peers.values()) if (p.peerId.equals(peerId)) return true;
+    return false;
+  }
+
+  /**
+   * One peer reached twice (we dialed it while it dialed us, typically after PEX told each about
+   * the other): both ends must keep the same connection, or each drops the one the other kept.
+   * The rule both compute alike: keep the connection opened by the side with the lower peer id.
+   * Returns whether the new connection stays (closing its twin if so).
+   */
+  private keepOverTwin(peerId: Buffer, outgoing: boolean): boolean {
+    const twin = [...this.peers.values()].find((p) => p.peerId.equals(peerId));
+    if (!twin) return true;
+    const own = this.opts.peerId;
+    if (!own || twin.outgoing === outgoing) return false;
+    const weOpenedTheNewOne = outgoing;
+    const weWin = Buffer.compare(own, peerId) < 0;
+    if (weOpenedTheNewOne !== weWin) return false;
+    twin.close(); // its close does the bookkeeping (availability, dialer)
     return true;
   }
 

@@ -1,0 +1,142 @@
+/**
+ * Magnet links end to end on loopback: metadata over ut_metadata from a libtorrent seeder named
+ * by `x.pe`, liars dropped in favour of an honest peer, a magnet found through a local DHT of
+ * bittorrent-dht nodes with a ct seeder announcing, and PEX passing a peer on.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import DHT from 'bittorrent-dht';
+import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
+import { exists, makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
+import { MetadataLiar } from '../helpers/metadata-liar.js';
+import { ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+
+let work: string;
+let src: string;
+let torrent: string;
+let meta: Metainfo;
+
+before(async () => {
+  work = await tempDir();
+  src = path.join(work, 'src');
+  // Enough files that the info dictionary spans several 16 KiB metadata pieces.
+  const files: [string, number][] = [];
+  for (let i = 0; i < 700; i++) files.push([`part ${String(i).padStart(3, '0')} of a rather long file name.bin`, 1000 + i]);
+  await makeTree(path.join(src, 'set'), files);
+  torrent = path.join(work, 'set.torrent');
+  assert.equal((await ctRun(['create', path.join(src, 'set'), '-o', torrent, '--piece-length', '16384'])).code, 0);
+  meta = parseMetainfo(await readFile(torrent));
+  assert.ok(meta.infoBytes.length > 2 * 16384, 'metadata of several pieces');
+});
+after(async () => {
+  await stopAll();
+  await removeDir(work);
+});
+
+const magnetOf = (extra = '') => `magnet:?xt=urn:btih:${meta.infoHashHex}&dn=set${extra}`;
+
+test('a magnet with x.pe: metadata from a libtorrent seeder, then the download, byte-exact; a restart needs no peer for the metadata', { timeout: 120_000 }, async () => {
+  const seeder = await libtorrentSeeder(torrent, src);
+  const dest = path.join(work, 'xpe');
+  const state = path.join(work, 'state-xpe');
+  const r = await ctRun(['download', magnetOf(`&x.pe=127.0.0.1:${seeder.port}`), '--download-dir', dest, '--state-dir', state, '--listen', '127.0.0.1:0'], 90_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /metadata for set arrived/);
+  assert.ok((await sameTree(path.join(src, 'set'), path.join(dest, 'set'))).same);
+  const saved = parseMetainfo(await readFile(path.join(state, 'torrents', `${meta.infoHashHex}.torrent`)));
+  assert.equal(saved.infoHashHex, meta.infoHashHex, 'the saved .torrent is the torrent');
+  seeder.proc.kill();
+  // No seeder now, and no x.pe: the metadata comes from the state dir, the data is all there.
+  const again = await ctRun(['download', magnetOf(), '--download-dir', dest, '--state-dir', state, '--listen', '127.0.0.1:0', '--timeout', '5', '--json'], 30_000);
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /fetching metadata/);
+});
+
+test('peers that lie about the metadata (wrong hash, oversized) are dropped and an honest peer\'s metadata is used', { timeout: 120_000 }, async () => {
+  const wrong = new MetadataLiar('wrong-hash', meta.infoHash, meta.infoBytes.length, '127.0.0.2');
+  const huge = new MetadataLiar('oversized', meta.infoHash, meta.infoBytes.length, '127.0.0.3');
+  await wrong.listen();
+  await huge.listen();
+  const honestPort = await freePort();
+  const dest = path.join(work, 'liars');
+  const dl = ct(['download', magnetOf(`&x.pe=${wrong.address}&x.pe=${huge.address}&x.pe=127.0.0.1:${honestPort}`),
+    '--download-dir', dest, '--state-dir', path.join(work, 'state-liars'), '--listen', '127.0.0.1:0', '--timeout', '60'], 'ct download magnet');
+  // The honest peer starts only once both liars were caught, so they cannot be skipped by luck.
+  const deadline = Date.now() + 30_000;
+  while (!(/dropped 127\.0\.0\.2:\d+: peer sent metadata that does not match the infohash/.test(dl.stderr) &&
+           /dropped 127\.0\.0\.3:\d+: peer claims 67108864 bytes of metadata/.test(dl.stderr))) {
+    assert.ok(Date.now() < deadline, `liars not reported: ${dl.stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(wrong.requests >= 1, 'the wrong-hash liar was asked for its pieces');
+  assert.equal(huge.requests, 0, 'nothing was requested from the oversized one');
+  const honest = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `127.0.0.1:${honestPort}`, '--quiet'], 'ct seed');
+  assert.equal(await dl.waitExit(60_000), 0, dl.stderr);
+  assert.ok((await sameTree(path.join(src, 'set'), path.join(dest, 'set'))).same);
+  honest.child.kill();
+  await wrong.close();
+  await huge.close();
+});
+
+test('DHT: a ct seeder announces to a local DHT; a ct leecher given only the magnet and a bootstrap node finds it and completes', { timeout: 120_000 }, async (t) => {
+  // Three bittorrent-dht nodes on loopback: the first is everyone's bootstrap.
+  const nodes: InstanceType<typeof DHT>[] = [];
+  t.after(() => { for (const n of nodes) n.destroy(); });
+  const first = new DHT({ bootstrap: false });
+  nodes.push(first);
+  await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', () => resolve()));
+  const bootstrap = `127.0.0.1:${first.address().port}`;
+  for (let i = 0; i < 2; i++) {
+    const n = new DHT({ bootstrap: [bootstrap] });
+    nodes.push(n);
+    await new Promise<void>((resolve) => n.listen(0, '127.0.0.1', () => resolve()));
+  }
+  const announced = new Promise<void>((resolve) => { for (const n of nodes) n.on('announce_peer', () => resolve()); });
+  const dhtEnv = { CT_NO_DHT: '' };
+  const seedPort = await freePort();
+  const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `127.0.0.1:${seedPort}`, '--quiet',
+    '--dht-bootstrap', bootstrap, '--state-dir', path.join(work, 'state-dht-seed')], 'ct seed (DHT)', dhtEnv);
+  await announced;
+  const dest = path.join(work, 'dht');
+  const state = path.join(work, 'state-dht-leech');
+  const r = ct(['download', magnetOf(), '--download-dir', dest, '--state-dir', state, '--listen', '127.0.0.1:0',
+    '--dht-bootstrap', bootstrap, '--timeout', '60'], 'ct download (DHT)', dhtEnv);
+  assert.equal(await r.waitExit(90_000), 0, r.stderr);
+  assert.ok((await sameTree(path.join(src, 'set'), path.join(dest, 'set'))).same);
+  assert.ok(await exists(path.join(state, 'dht.json')), 'the routing table is saved for the next run');
+  const table = JSON.parse(await readFile(path.join(state, 'dht.json'), 'utf8'));
+  assert.ok(table.nodes.length >= 1);
+  seeder.child.kill();
+});
+
+test('PEX: a leecher connected to one ct peer learns a second peer from it (ut_pex) and connects to it', { timeout: 60_000 }, async (t) => {
+  const sessions: Session[] = [];
+  t.after(async () => { for (const s of sessions) await s.close(); });
+  const open = async () => {
+    const s = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+    sessions.push(s);
+    return s;
+  };
+  const pexIntervalMs = 200;
+  const a = await open();
+  await a.addTorrent(meta, { downloadDir: src, readOnly: true, pexIntervalMs });
+  const aAddr = `127.0.0.1:${a.listenAddress?.port}`;
+  // B wants nothing (on demand) but stays connected to A, which knows B's listen port from B's
+  // extension handshake.
+  const b = await open();
+  const bTorrent = await b.addTorrent(meta, { downloadDir: path.join(work, 'pex-b'), peers: [aAddr], onDemand: true, pexIntervalMs });
+  await new Promise<void>((resolve) => (bTorrent.stats().peers > 0 ? resolve() : bTorrent.once('peer-connected', () => resolve())));
+  const bAddr = `127.0.0.1:${b.listenAddress?.port}`;
+  // C is a leecher too (a seed would neither stay connected to seed A nor dial anyone), given A only.
+  const c = await open();
+  const cTorrent = await c.addTorrent(meta, { downloadDir: path.join(work, 'pex-c'), peers: [aAddr], onDemand: true, pexIntervalMs });
+  // B's address can only have come from A over ut_pex; then C dials B or B (told about C the
+  // same way) dials C: either way C ends up with a second peer.
+  while (!(cTorrent.dialer.isKnown(bAddr) && cTorrent.stats().peers === 2)) await new Promise((r) => setTimeout(r, 50));
+  // And what C reads still comes through: one file, through the peers it has.
+  const file = cTorrent.files[0];
+  const bytes = await file.createReader().read(0, file.length);
+  assert.deepEqual(bytes, await readFile(path.join(src, 'set', ...file.path.split('/'))));
+});
