@@ -4,7 +4,7 @@
  * bittorrent-dht nodes with a ct seeder announcing, and PEX passing a peer on.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import DHT from 'bittorrent-dht';
@@ -109,6 +109,29 @@ test('DHT: a ct seeder announces to a local DHT; a ct leecher given only the mag
   const table = JSON.parse(await readFile(path.join(state, 'dht.json'), 'utf8'));
   assert.ok(table.nodes.length >= 1);
   seeder.child.kill();
+});
+
+test('ct mount takes a magnet: the torrent folder appears once the metadata arrives, and reads are byte-exact', { timeout: 120_000 }, async (t) => {
+  const seedPort = await freePort();
+  const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `127.0.0.1:${seedPort}`, '--quiet'], 'ct seed');
+  const mnt = path.join(work, 'mnt-magnet');
+  const proc = ct(['mount', mnt, magnetOf(`&x.pe=127.0.0.1:${seedPort}`), '--download-dir', path.join(work, 'mnt-data'),
+    '--state-dir', path.join(work, 'state-mount'), '--listen', '127.0.0.1:0'], 'ct mount magnet');
+  t.after(async () => { await ctRun(['umount', mnt]); seeder.child.kill(); });
+  const deadline = Date.now() + 60_000;
+  while (!/ct: set is at /.test(proc.stderr)) {
+    assert.ok(proc.exitCode === null, `ct mount exited: ${proc.stderr}`);
+    assert.ok(Date.now() < deadline, `the torrent never appeared: ${proc.stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Read through the mount from this process (ct mount serves it from its own process).
+  const names = await readdir(path.join(mnt, 'set'));
+  assert.equal(names.length, meta.files.length);
+  for (const name of [names[0], names[names.length - 1]]) {
+    assert.deepEqual(await readFile(path.join(mnt, 'set', name)), await readFile(path.join(src, 'set', name)), name);
+  }
+  assert.equal((await ctRun(['umount', mnt])).code, 0);
+  assert.equal(await proc.waitExit(30_000), 0);
 });
 
 test('PEX: a leecher connected to one ct peer learns a second peer from it (ut_pex) and connects to it', { timeout: 60_000 }, async (t) => {

@@ -14,13 +14,13 @@ export async function openSession(listen: string | undefined, sources: SourceVal
 
 /**
  * Adds a .torrent or a magnet link. A magnet's metadata must arrive within `timeoutSec`
- * (ENO_PEERS otherwise); `log` hears about it and about peers dropped on the way.
+ * (ENO_PEERS otherwise; no limit when undefined); `log` hears about it and about peers dropped on the way.
  */
-export async function addSource(session: Session, source: TorrentSource, opts: AddTorrentOptions, timeoutSec: number,
+export async function addSource(session: Session, source: TorrentSource, opts: AddTorrentOptions, timeoutSec: number | undefined,
   log: (message: string) => void = () => undefined): Promise<Torrent> {
   if (source.kind === 'file') return session.addTorrent(source.meta, opts);
   const name = sourceName(source);
-  const signal = AbortSignal.timeout(timeoutSec * 1000);
+  const signal = timeoutSec === undefined ? undefined : AbortSignal.timeout(timeoutSec * 1000);
   try {
     return await session.addMagnet(source.magnet, {
       ...opts, signal,
@@ -29,7 +29,7 @@ export async function addSource(session: Session, source: TorrentSource, opts: A
       onMetadata: (meta) => log(`metadata for ${meta.name} arrived (${meta.pieceCount} pieces, ${formatBytes(meta.totalLength)})`),
     });
   } catch (err) {
-    if (signal.aborted) throw new CtError('ENO_PEERS', `no peer gave the metadata of ${name} within ${timeoutSec} s`);
+    if (signal?.aborted) throw new CtError('ENO_PEERS', `no peer gave the metadata of ${name} within ${timeoutSec} s`);
     throw err;
   }
 }

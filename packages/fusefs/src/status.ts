@@ -3,7 +3,7 @@
  * against) answers, and what `ct status` prints: progress, bytes, pieces, peers and rates of a
  * torrent, of every torrent (the root), or of one file with its downloaded byte ranges.
  */
-import type { Torrent, TorrentFile } from '@ct/engine';
+import type { DiscoveryStatus, Torrent, TorrentFile } from '@ct/engine';
 
 export interface TorrentStatus {
   name: string;
@@ -16,6 +16,8 @@ export interface TorrentStatus {
   peers: number;
   seeds: number;
   rates: { download: number; upload: number };
+  /** Each tracker's state, last error and warning; the DHT; whether PEX is on (private: off). */
+  discovery?: DiscoveryStatus;
 }
 
 export interface FileStatus {
@@ -50,6 +52,7 @@ export function torrentStatus(t: Torrent): TorrentStatus {
     peers: s.peers,
     seeds: s.seeds,
     rates: { download: Math.round(s.downloadRate), upload: Math.round(s.uploadRate) },
+    discovery: s.discovery,
   };
 }
 

@@ -69,7 +69,7 @@ export async function mount(argv: string[]): Promise<number> {
     // Magnets join the mounted tree when their metadata arrives (no timeout: the mount waits).
     for (const source of sources) {
       if (source.kind !== 'magnet') continue;
-      void addSource(session, source, opts, 365 * 24 * 3600, (m) => process.stderr.write(`ct: ${m}\n`)).then(
+      void addSource(session, source, opts, undefined, (m) => process.stderr.write(`ct: ${m}\n`)).then(
         (torrent) => process.stderr.write(`ct: ${sourceName(source)} is at ${path.join(mountPoint, show(torrent))}\n`),
         (err: Error) => { if (!stopping) process.stderr.write(`ct: ${sourceName(source)}: ${err.message}\n`); });
     }

@@ -37,6 +37,11 @@ function describe(st: MountStatus): string {
   for (const t of st.torrents) {
     lines.push(`  ${t.path}  ${(t.progress * 100).toFixed(1)}%  ${formatBytes(t.bytes.verified)} of ${formatBytes(t.bytes.total)}  ` +
       `down ${formatRate(t.rates.download)} up ${formatRate(t.rates.upload)}  peers ${t.peers}  [${t.state}]`);
+    for (const tr of t.discovery?.trackers ?? []) {
+      const note = tr.state === 'error' ? `error: ${tr.error}` : tr.state === 'working' ? `${tr.peers} peers` : 'not yet answered';
+      lines.push(`    tracker ${tr.url}  ${note}${tr.warning ? `  (warning: ${tr.warning})` : ''}`);
+    }
+    if (t.discovery?.dht.enabled) lines.push(`    DHT: ${t.discovery.dht.nodes} nodes, ${t.discovery.dht.peersFound} peers found`);
     for (const f of t.files) lines.push(`    ${(f.progress * 100).toFixed(1).padStart(5)}%  ${f.path}`);
   }
   return lines.join('\n') + '\n';
