@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm run -s build
+# The tests are TypeScript too: type errors in them fail the run.
+node_modules/.bin/tsc -p tests
 node --import tsx --test --test-reporter=spec packages/*/test/*.test.ts
 # Storage again on the fallback path (no native addon): both write paths stay correct.
 CT_NO_MAPPED_WRITE=1 node --import tsx --test --test-reporter=spec packages/engine/test/torrent-storage.test.ts

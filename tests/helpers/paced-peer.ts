@@ -78,7 +78,7 @@ export class PacedPeer extends LoopbackServer {
     this.served.push(ref);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     clearInterval(this.timer);
     await super.close();
   }

@@ -66,7 +66,7 @@ test('choker: tit-for-tat by download rate, one optimistic slot, seeding by fair
 });
 
 test('dialer: back-off grows on failures, persistent peers are never forgotten', () => {
-  const d = new PeerDialer({ baseDelayMs: 1000, maxDelayMs: 8000, maxFailures: 2 });
+  const d = new PeerDialer({ baseDelayMs: 1000, maxDelayMs: 8000, maxFailures: 2, maxCandidates: 100 });
   d.add('a:1', true, 0);
   d.add('b:1', false, 0);
   assert.deepEqual(d.due(0, 10), ['a:1', 'b:1']);
