@@ -59,8 +59,9 @@ export class DhtService extends TypedEmitter<DhtEvents> {
       if (!peer || typeof peer.port !== 'number' || peer.port <= 0 || peer.port > 65535) return;
       this.emit('peer', Buffer.from(infoHash).toString('hex'), formatHostPort(peer));
     });
-    for (const n of saved) dht.addNode(n);
+    // Listen first: adding a node pings it, and a send before listen() binds the socket elsewhere.
     await new Promise<void>((resolve) => dht.listen(this.opts.port ?? 0, this.opts.host ?? '0.0.0.0', () => resolve()));
+    for (const n of saved) dht.addNode(n);
   }
 
   /** The UDP port the node answers on. */
