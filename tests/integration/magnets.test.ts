@@ -155,9 +155,10 @@ test('PEX: a leecher connected to one ct peer learns a second peer from it (ut_p
   // C is a leecher too (a seed would neither stay connected to seed A nor dial anyone), given A only.
   const c = await open();
   const cTorrent = await c.addTorrent(meta, { downloadDir: path.join(work, 'pex-c'), peers: [aAddr], onDemand: true, pexIntervalMs });
-  // B's address can only have come from A over ut_pex; then C dials B or B (told about C the
-  // same way) dials C: either way C ends up with a second peer.
-  while (!(cTorrent.dialer.isKnown(bAddr) && cTorrent.stats().peers === 2)) await new Promise((r) => setTimeout(r, 50));
+  // B's address can only come from A over ut_pex.
+  await new Promise<void>((resolve) => cTorrent.on('peers-found', (source, found) => { if (source === 'pex' && found.includes(bAddr)) resolve(); }));
+  // Then C dials B, or B (told about C the same way) dials C; one of the two connections stays.
+  while (cTorrent.stats().peers < 2) await new Promise((r) => setTimeout(r, 20));
   // And what C reads still comes through: one file, through the peers it has.
   const file = cTorrent.files[0];
   const bytes = await file.createReader().read(0, file.length);

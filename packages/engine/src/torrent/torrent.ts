@@ -82,6 +82,8 @@ export interface TorrentEvents {
   error: [CtError];
   /** close() was called: the torrent is gone from its session. */
   closed: [];
+  /** New addresses entered the peer list (from a tracker, the DHT, PEX, a magnet, the user). */
+  'peers-found': [PeerSource, string[]];
 }
 
 export interface TorrentOptions {
@@ -228,13 +230,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
    */
   addDiscoveredPeers(addresses: readonly string[], source: PeerSource): number {
     const now = Date.now();
-    let added = 0;
+    const added: string[] = [];
     for (const a of addresses) {
       if (this.banned.has(a) || this.ownAddresses.has(a)) continue;
-      if (this.dialer.add(a, source === 'user', now, source)) added++;
+      if (this.dialer.add(a, source === 'user', now, source)) added.push(a);
     }
+    if (added.length) this.emit('peers-found', source, added);
     if (this.timer) this.dialDue();
-    return added;
+    return added.length;
   }
 
   /** Addresses that turned out to be ourselves (a tracker lists us too): never dialed again. */
