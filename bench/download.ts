@@ -32,7 +32,7 @@ try {
       await fresh(out);
       await settle();
       const m = client === 'ct'
-        ? await measure('node', [CT, 'download', '--metainfo', torrent, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0'])
+        ? await measure('node', [CT, 'download', '--metainfo', torrent, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0', '--no-dht'])
         : await measure(PYTHON, [LT_PEER, 'leech', '--torrent', torrent, '--save-path', out, '--port', String(freshPort(44500)), '--peer', `127.0.0.1:${seedPort}`]);
       rows.push({ name: client, mbps: bytes / 1e6 / m.seconds, cpu: m.cpuSeconds, rss: m.peakRssMiB });
       console.log(`round ${round + 1} ${client.padEnd(10)} ${fmt(bytes / 1e6 / m.seconds).padStart(6)} MB/s  CPU ${fmt(m.cpuSeconds, 2)} s  RSS ${fmt(m.peakRssMiB)} MiB`);

@@ -64,7 +64,7 @@ async function ctMount(name: string, seedPort: number): Promise<Mounted & { star
   const dl = path.join(dir, `dl-${name}`);
   await fresh(dl);
   const startedAt = performance.now();
-  const child = spawn('node', [CT, 'mount', mnt, '--metainfo', torrentFile, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', dl], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('node', [CT, 'mount', mnt, '--metainfo', torrentFile, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', dl, '--no-dht'], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let err = '';
   await new Promise<void>((resolve, reject) => {
@@ -128,7 +128,7 @@ try {
     const plainDir = path.join(dir, 'plain');
     await fresh(plainDir);
     await run('sync', []);
-    const plain = await measure('node', [CT, 'download', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${plainPort}`, '--download-dir', plainDir, '--quiet']);
+    const plain = await measure('node', [CT, 'download', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${plainPort}`, '--download-dir', plainDir, '--quiet', '--no-dht']);
     await fresh(plainDir);
     plainRates.push(size / plain.seconds);
 

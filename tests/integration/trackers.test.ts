@@ -199,5 +199,10 @@ test('broken trackers (refusal, malformed answers, a 136-year interval, HTTP 500
   assert.equal(regular['/forever/announce'] ?? 0, 0, 'and not re-announced in a loop (started/completed/stopped only)');
   assert.match(status.get(`udp://127.0.0.1:${udpPort}`)?.error ?? '', /action 7/);
   assert.equal(status.get(`udp://127.0.0.1:${silentPort}`)?.state, 'error');
+  // Without --json, a tracker's error is one line of the progress output.
+  const plain = ct(['download', '--metainfo', torrent, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', path.join(work, 'dl-broken-plain'), '--listen', '127.0.0.1:0', '--seed'], 'ct download (plain)');
+  await plain.waitFor(/^tracker http:\/\/127\.0\.0\.1:\d+\/refuses\/announce: tracker refused: not on this site$/m, 30_000);
+  plain.child.kill('SIGTERM');
+  await plain.exited;
   seeder.child.kill();
 });

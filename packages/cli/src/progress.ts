@@ -17,6 +17,8 @@ export class ProgressReporter {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private lastLine = '';
+  /** Tracker messages already shown (url + text), so each appears once. */
+  private readonly trackerNotes = new Set<string>();
 
   constructor(private readonly torrent: Torrent, private readonly mode: ProgressMode) {}
 
@@ -49,6 +51,7 @@ export class ProgressReporter {
 
   private render(): void {
     const s = this.torrent.stats();
+    this.noteTrackers(s);
     const eta = s.downloadRate > 0 ? (s.totalBytes * (1 - s.progress)) / s.downloadRate : Infinity;
     if (this.mode === 'json') {
       process.stdout.write(JSON.stringify({ type: 'progress', ...s, eta: Number.isFinite(eta) ? Math.round(eta) : null, elapsed: (Date.now() - this.startedAt) / 1000 }) + '\n');
@@ -61,6 +64,17 @@ export class ProgressReporter {
     } else if (line !== this.lastLine) {
       process.stdout.write(line + '\n');
       this.lastLine = line;
+    }
+  }
+
+  /** A tracker's new error or warning becomes one event line (JSON mode has them in `progress`). */
+  private noteTrackers(s: TorrentStats): void {
+    if (this.mode === 'json') return;
+    for (const t of s.discovery?.trackers ?? []) {
+      const text = t.state === 'error' ? `tracker ${t.url}: ${t.error}` : t.warning ? `tracker ${t.url} warns: ${t.warning}` : undefined;
+      if (!text || this.trackerNotes.has(text)) continue;
+      this.trackerNotes.add(text);
+      this.event('tracker', text);
     }
   }
 }

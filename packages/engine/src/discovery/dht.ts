@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import DHT, { type Client as DhtClient, type DhtNodeAddress } from 'bittorrent-dht';
+import type { Client as DhtClient, DhtNodeAddress } from 'bittorrent-dht';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 
@@ -51,6 +51,9 @@ export class DhtService extends TypedEmitter<DhtEvents> {
     const saved = await this.loadNodes();
     const bootstrap = [...(this.opts.bootstrap ?? DEFAULT_DHT_BOOTSTRAP)];
     for (const b of bootstrap) parseHostPort(b);
+    // Loaded here, not at import: the module costs ~16 MiB of RSS, which a session without a DHT
+    // (--no-dht, every benchmark) should not pay.
+    const { default: DHT } = await import('bittorrent-dht');
     const dht = new DHT({ bootstrap });
     this.dht = dht;
     dht.on('error', () => undefined); // a UDP hiccup is not fatal to downloads

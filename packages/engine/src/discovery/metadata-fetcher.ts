@@ -94,6 +94,8 @@ export class MetadataFetcher extends TypedEmitter<MetadataFetcherEvents> {
       wire.sendHandshake(this.opts.infoHash, this.opts.peerId, { fast: true, extended: true, dht: false });
     });
     let exchange: MetadataExchange | undefined;
+    /** The peer answered our extension handshake: failing from here on is its fault. */
+    let exchanged = false;
     wire.once('handshake', (hs) => {
       if (!hs.infoHash.equals(this.opts.infoHash)) return drop('peer answered for another torrent');
       if (hs.peerId.equals(this.opts.peerId)) return drop('that is ourselves');
@@ -102,12 +104,16 @@ export class MetadataFetcher extends TypedEmitter<MetadataFetcherEvents> {
     });
     wire.on('message', (msg) => {
       if (msg.type !== 'extended') return;
-      if (msg.id === 0 && !exchange) {
+      if (msg.id === 0 && !exchanged) {
+        exchanged = true;
         const peerHs = parseExtendedHandshake(msg.payload);
         const id = peerHs?.ids.ut_metadata;
         if (!peerHs || !id) return drop('peer does not offer ut_metadata');
-        exchange = new MetadataExchange((payload) => wire.extended(id, payload), this.opts.infoHash);
-        exchange.fetch(peerHs).then((info) => this.succeed(info), (err: Error) => drop(err.message));
+        // The peer sends ut_metadata messages only after our requests, which fetch() sends.
+        void MetadataExchange.create((payload) => wire.extended(id, payload), this.opts.infoHash).then((ex) => {
+          exchange = ex;
+          return ex.fetch(peerHs);
+        }).then((info) => this.succeed(info), (err: Error) => drop(err.message));
       } else if (msg.id === LOCAL_EXTENSION_IDS.ut_metadata) {
         exchange?.onMessage(msg.payload);
       }
@@ -118,7 +124,7 @@ export class MetadataFetcher extends TypedEmitter<MetadataFetcherEvents> {
       if (!this.finished) {
         const why = err && reason === 'connection closed' ? err.message : reason;
         this.emit('peer-failed', address, why);
-        this.retryLater(address, exchange !== undefined);
+        this.retryLater(address, exchanged);
         this.fill();
       }
     });

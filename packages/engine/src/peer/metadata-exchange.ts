@@ -8,7 +8,7 @@
  * infohash fails this peer at once (the package would ask the same peer again and again).
  */
 import { createHash } from 'node:crypto';
-import utMetadata, { type UtMetadata } from 'ut_metadata';
+import type { UtMetadata, default as UtMetadataFactory } from 'ut_metadata';
 import { CtError } from '../errors.js';
 import { MAX_METADATA_SIZE, type PeerExtendedHandshake } from './extensions.js';
 
@@ -16,6 +16,17 @@ export class MetadataError extends CtError {
   constructor(message: string) {
     super('EMETADATA', message);
   }
+}
+
+let loading: Promise<typeof UtMetadataFactory> | undefined;
+
+/**
+ * ut_metadata and its dependencies cost ~11 MiB of RSS at import; most sessions never serve or
+ * fetch metadata, so the module loads on first use.
+ */
+function loadUtMetadata(): Promise<typeof UtMetadataFactory> {
+  loading ??= import('ut_metadata').then((m) => m.default);
+  return loading;
 }
 
 export class MetadataExchange {
@@ -26,7 +37,11 @@ export class MetadataExchange {
    * `send` puts a ut_metadata payload on the wire under the peer's id. With `infoBytes` we serve;
    * without, call fetch() once the peer's extension handshake is in.
    */
-  constructor(send: (payload: Buffer) => void, private readonly infoHash: Buffer, infoBytes?: Buffer) {
+  static async create(send: (payload: Buffer) => void, infoHash: Buffer, infoBytes?: Buffer): Promise<MetadataExchange> {
+    return new MetadataExchange(await loadUtMetadata(), send, infoHash, infoBytes);
+  }
+
+  private constructor(utMetadata: typeof UtMetadataFactory, send: (payload: Buffer) => void, private readonly infoHash: Buffer, infoBytes?: Buffer) {
     const adapter = { extendedHandshake: {} as Record<string, unknown>, extended: (_name: string, payload: Buffer) => send(payload) };
     const Base = utMetadata(infoBytes);
     const fail = (message: string) => this.fail(message);

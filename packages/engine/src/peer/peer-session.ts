@@ -90,6 +90,8 @@ export class PeerSession implements PickerPeer {
   peerExtensions: PeerExtendedHandshake | undefined;
   /** Serves our info dictionary over ut_metadata; made on the first request. */
   private metadata: MetadataExchange | undefined;
+  /** Requests that arrived while the ut_metadata module was loading, answered once it is. */
+  private metadataBacklog: Buffer[] | undefined;
   /** What this peer has been told over ut_pex, so each message carries only changes. */
   readonly pexView = new PexView();
   /** When the peer last sent ut_pex: more often than PEX_MIN_GAP_MS is flooding, ignored. */
@@ -259,8 +261,17 @@ export class PeerSession implements PickerPeer {
   private onMetadataMessage(payload: Buffer): void {
     const id = this.peerExtensions?.ids.ut_metadata;
     if (!id) return;
-    this.metadata ??= new MetadataExchange((p) => this.wire.extended(id, p), this.host.infoHash, this.host.infoBytes);
-    this.metadata.onMessage(payload);
+    if (this.metadata) return this.metadata.onMessage(payload);
+    if (this.metadataBacklog) {
+      if (this.metadataBacklog.length < 64) this.metadataBacklog.push(Buffer.from(payload));
+      return;
+    }
+    this.metadataBacklog = [Buffer.from(payload)];
+    void MetadataExchange.create((p) => { if (!this.closed) this.wire.extended(id, p); }, this.host.infoHash, this.host.infoBytes).then((m) => {
+      this.metadata = m;
+      for (const p of this.metadataBacklog ?? []) m.onMessage(p);
+      this.metadataBacklog = undefined;
+    });
   }
 
   private onPexMessage(payload: Buffer): void {
