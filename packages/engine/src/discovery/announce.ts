@@ -39,10 +39,10 @@ export const MAX_ANNOUNCE_SEC = 2 * 60 * 60;
 export const DEFAULT_ANNOUNCE_SEC = 30 * 60;
 
 /** Seconds until the next announce for a tracker's `interval` / `min interval` (any values). */
-export function nextAnnounceSec(interval: unknown, minInterval?: unknown): number {
+export function nextAnnounceSec(interval: unknown, minInterval?: unknown, floorSec = MIN_ANNOUNCE_SEC): number {
   const asked = typeof interval === 'number' && Number.isFinite(interval) && interval > 0 ? interval : DEFAULT_ANNOUNCE_SEC;
   const floor = typeof minInterval === 'number' && Number.isFinite(minInterval) && minInterval > 0 ? Math.min(minInterval, MAX_ANNOUNCE_SEC) : 0;
-  return Math.min(MAX_ANNOUNCE_SEC, Math.max(MIN_ANNOUNCE_SEC, asked, floor));
+  return Math.min(MAX_ANNOUNCE_SEC, Math.max(floorSec, asked, floor));
 }
 
 /** Peers in compact form: 6 bytes each (IPv4 + port) or 18 (IPv6 + port); port 0 is skipped. */

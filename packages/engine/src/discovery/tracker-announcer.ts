@@ -41,6 +41,8 @@ export interface AnnouncerOptions {
   /** HTTP timeout, and the first UDP timeout (doubling over 3 tries). */
   timeoutMs?: number;
   numwant?: number;
+  /** The shortest re-announce interval we accept from a tracker (default MIN_ANNOUNCE_SEC). */
+  minIntervalSec?: number;
 }
 
 export interface AnnouncerEvents {
@@ -144,7 +146,7 @@ export class TrackerAnnouncer extends TypedEmitter<AnnouncerEvents> {
       t.trackerId = result.trackerId ?? t.trackerId;
       t.status = { ...t.status, state: 'working', updating: false, error: undefined, warning: result.warning, peers: result.peers.length, seeders: result.seeders, leechers: result.leechers };
       this.tiers.succeeded(tier);
-      const ms = nextAnnounceSec(result.interval, result.minInterval) * 1000;
+      const ms = nextAnnounceSec(result.interval, result.minInterval, this.opts.minIntervalSec) * 1000;
       t.nextAt = Date.now() + ms;
       this.schedule(tier, ms);
       if (result.peers.length) this.emit('peers', result.peers);
