@@ -49,9 +49,13 @@ test('a magnet with x.pe: metadata from a libtorrent seeder, then the download, 
   assert.equal(saved.infoHashHex, meta.infoHashHex, 'the saved .torrent is the torrent');
   seeder.proc.kill();
   // No seeder now, and no x.pe: the metadata comes from the state dir, the data is all there.
-  const again = await ctRun(['download', magnetOf(), '--download-dir', dest, '--state-dir', state, '--listen', '127.0.0.1:0', '--timeout', '5', '--json'], 30_000);
-  assert.equal(again.code, 0, again.stderr);
+  // --no-dht alone (no CT_NO_DHT from the test harness) keeps the DHT off.
+  const again = ct(['download', magnetOf(), '--download-dir', dest, '--state-dir', state, '--listen', '127.0.0.1:0', '--timeout', '5', '--json', '--no-dht'],
+    'ct download (restart)', { CT_NO_DHT: '' });
+  assert.equal(await again.waitExit(30_000), 0, again.stderr);
   assert.doesNotMatch(again.stderr, /fetching metadata/);
+  const done = again.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((j) => j.type === 'done');
+  assert.equal(done.discovery.dht.enabled, false);
 });
 
 test('peers that lie about the metadata (wrong hash, oversized) are dropped and an honest peer\'s metadata is used', { timeout: 120_000 }, async () => {

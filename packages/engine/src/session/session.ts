@@ -121,10 +121,15 @@ export class Session extends TypedEmitter<SessionEvents> {
     return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
   }
 
-  async addTorrent(meta: Metainfo, opts: AddTorrentOptions, found?: TorrentDiscovery): Promise<Torrent> {
+  async addTorrent(meta: Metainfo, opts: AddTorrentOptions): Promise<Torrent> {
     if (this.closed) throw new UsageError('session is closed');
     if (this.torrents.has(meta.infoHashHex)) throw new UsageError(`torrent ${meta.infoHashHex} is already added`);
     for (const p of opts.peers ?? []) parseHostPort(p);
+    return this.startTorrent(meta, opts);
+  }
+
+  /** Creates and starts a torrent; `found` is the discovery a magnet's metadata fetch already runs. */
+  private async startTorrent(meta: Metainfo, opts: AddTorrentOptions, found?: TorrentDiscovery): Promise<Torrent> {
     const listenPort = this.listenAddress?.port;
     const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, hasher: this.hasher }, (address, t) => this.dial(address, t));
     this.torrents.set(meta.infoHashHex, torrent);
@@ -199,20 +204,30 @@ export class Session extends TypedEmitter<SessionEvents> {
     try {
       info = await fetcher.metadata;
     } catch (err) {
-      if (discovery) { this.discoveries.delete(discovery); await discovery.stop(); }
+      if (discovery) await this.dropDiscovery(discovery);
       throw err;
     } finally {
       opts.signal?.removeEventListener('abort', abort);
       this.fetchers.delete(fetcher);
       discovery?.off('peers', onPeers);
     }
-    const meta = parseMetainfo(buildTorrentFile(info, trackers));
-    await this.saveMetadata(meta.infoHashHex, buildTorrentFile(info, trackers));
+    const torrentFile = buildTorrentFile(info, trackers);
+    const meta = parseMetainfo(torrentFile);
+    await this.saveMetadata(meta.infoHashHex, torrentFile);
     this.emit('metadata', meta);
     opts.onMetadata?.(meta);
     if (this.closed) throw new ClosedError('session closed');
+    if (this.torrents.has(meta.infoHashHex)) {
+      if (discovery) await this.dropDiscovery(discovery);
+      throw new UsageError(`torrent ${meta.infoHashHex} is already added`);
+    }
     // The peers that answered go to the torrent first; discovery keeps running for it.
-    return this.addTorrent(meta, { ...opts, peers: [...new Set([...peers, ...found])].slice(0, 200), trackers }, discovery);
+    return this.startTorrent(meta, { ...opts, peers: [...new Set([...peers, ...found])].slice(0, 200), trackers }, discovery);
+  }
+
+  private async dropDiscovery(d: TorrentDiscovery): Promise<void> {
+    this.discoveries.delete(d);
+    await d.stop();
   }
 
   private savedPath(infoHashHex: string): string | undefined {

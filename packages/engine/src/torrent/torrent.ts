@@ -253,13 +253,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   /** A handshake for this torrent completed on `wire`; returns false when the peer is refused. */
   attach(wire: PeerWire, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
+    const twin = [...this.peers.values()].find((p) => p.peerId.equals(handshake.peerId));
     if (this.state === 'closed' || this.state === 'error' || this.state === 'checking' || this.banned.has(key) ||
-        this.peers.has(key) || this.peers.size >= (this.opts.maxPeers ?? 50) || !this.keepOverTwin(handshake.peerId, outgoing)) {
+        this.peers.has(key) || this.peers.size >= (this.opts.maxPeers ?? 50) ||
+        (twin !== undefined && !this.newBeatsTwin(twin, handshake.peerId, outgoing))) {
       // A twin connection to the same peer stays; this address need not be dialed again.
-      if (outgoing && this.isTwin(handshake.peerId)) this.dialer.remove(key);
+      if (outgoing && twin) this.dialer.remove(key);
       else if (outgoing) this.dialer.disconnected(key, Date.now(), false);
       return false;
     }
+    twin?.close(); // the new connection won the tie; the twin's close does its bookkeeping
     const peer = new PeerSession(wire, key, outgoing, handshake, this, this.peerOptions);
     this.peers.set(key, peer);
     this.everConnected = true;
@@ -269,27 +272,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     return true;
   }
 
-  private isTwin(peerId: Buffer): boolean {
-    for (const p of this.peers.values()) if (p.peerId.equals(peerId)) return true;
-    return false;
-  }
-
   /**
    * One peer reached twice (we dialed it while it dialed us, typically after PEX told each about
    * the other): both ends must keep the same connection, or each drops the one the other kept.
    * The rule both compute alike: keep the connection opened by the side with the lower peer id.
-   * Returns whether the new connection stays (closing its twin if so).
    */
-  private keepOverTwin(peerId: Buffer, outgoing: boolean): boolean {
-    const twin = [...this.peers.values()].find((p) => p.peerId.equals(peerId));
-    if (!twin) return true;
+  private newBeatsTwin(twin: PeerSession, peerId: Buffer, outgoing: boolean): boolean {
     const own = this.opts.peerId;
     if (!own || twin.outgoing === outgoing) return false;
-    const weOpenedTheNewOne = outgoing;
     const weWin = Buffer.compare(own, peerId) < 0;
-    if (weOpenedTheNewOne !== weWin) return false;
-    twin.close(); // its close does the bookkeeping (availability, dialer)
-    return true;
+    return outgoing === weWin;
   }
 
   /** An outgoing attempt failed before the handshake completed. */
