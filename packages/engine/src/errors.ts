@@ -18,6 +18,8 @@ export type CtErrorCode =
   | 'ETRACKER' // a tracker failed, refused us or answered nonsense
   | 'EMAGNET' // a magnet link is malformed
   | 'EMETADATA' // metadata from peers was refused (wrong hash, oversized, lying about its size)
+  | 'EHASHER' // a hash could not be computed (a worker died, the pool closed): says nothing of the data
+  | 'ETIMEOUT' // a peer or operation exceeded its time limit
   | 'EUSAGE'; // a caller passed invalid arguments
 
 export class CtError extends Error {
@@ -93,5 +95,11 @@ export class TrackerError extends CtError {
 export class MagnetError extends CtError {
   constructor(message: string) {
     super('EMAGNET', message);
+  }
+}
+
+export class HasherError extends CtError {
+  constructor(message: string) {
+    super('EHASHER', message);
   }
 }

@@ -106,6 +106,17 @@ export class PiecePicker {
     // cost more than the whole scan (profiled).
   }
 
+  /**
+   * A piece we had turned out not to be on disk intact (it failed the check made before
+   * uploading it): it is wanted again like any missing piece.
+   */
+  markLost(index: number): void {
+    if (!this.have.get(index)) return;
+    this.have.clear(index);
+    this.haveBytes -= this.pieceSize(index);
+    if (this.priority[index] > 0) this.wantedRemaining += this.pieceSize(index);
+  }
+
   /** True once every piece with priority > 0 is verified. */
   get done(): boolean {
     return this.wantedRemaining === 0;

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { HasherError } from '../errors.js';
 
 // Inline source: the pool works the same from compiled `dist/` and from TypeScript under tsx.
 const WORKER_SOURCE = `
@@ -20,46 +21,66 @@ parentPort.on('message', (job) => {
 
 interface Job { resolve(digest: Buffer): void; reject(err: Error): void }
 
+interface Slot { worker: Worker; jobs: Map<number, Job> }
+
 /** A buffer the workers can read without a copy. */
 export function allocPieceBuffer(length: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(length));
 }
 
+/** Workers replaced after a crash before the pool gives up on them and hashes on the main thread. */
+const MAX_RESPAWNS = 8;
+
 export class HasherPool {
-  private readonly workers: { worker: Worker; pending: number }[] = [];
-  private readonly jobs = new Map<number, Job>();
+  private readonly workers: Slot[] = [];
   private nextId = 1;
   private closed = false;
+  private respawns = 0;
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
-    for (let i = 0; i < size; i++) {
-      // No inherited flags: the source is CommonJS, and a parent's --input-type=module would break it.
-      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
-      const slot = { worker, pending: 0 };
-      worker.on('message', (msg: { id: number; digest: Uint8Array }) => {
-        if (--slot.pending === 0) worker.unref();
-        const job = this.jobs.get(msg.id);
-        this.jobs.delete(msg.id);
-        job?.resolve(Buffer.from(msg.digest));
-      });
-      worker.on('error', (err) => this.failAll(err));
-      // Referenced only while hashing: idle workers must never keep an embedding program alive (a
-      // test process hung on exactly that), but a pending hash must (or `await` is abandoned).
-      // After the listeners, because adding a 'message' listener refs the port again.
-      worker.unref();
-      this.workers.push(slot);
-    }
+    for (let i = 0; i < size; i++) this.spawn();
   }
 
-  /** SHA-1 of `data`; falls back to the main thread after close() or when no worker exists. */
+  private spawn(): void {
+    // No inherited flags: the source is CommonJS, and a parent's --input-type=module would break it.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+    const slot: Slot = { worker, jobs: new Map() };
+    worker.on('message', (msg: { id: number; digest: Uint8Array }) => {
+      const job = slot.jobs.get(msg.id);
+      slot.jobs.delete(msg.id);
+      if (slot.jobs.size === 0) worker.unref();
+      job?.resolve(Buffer.from(msg.digest));
+    });
+    // A dead worker fails only its own jobs (as HasherError: no peer is to blame) and is replaced.
+    const died = (err: Error) => this.retire(slot, new HasherError(`hash worker died: ${err.message}`));
+    worker.on('error', died);
+    worker.on('exit', (code) => died(new Error(`exit code ${code}`)));
+    // Referenced only while hashing: idle workers must never keep an embedding program alive (a
+    // test process hung on exactly that), but a pending hash must (or `await` is abandoned).
+    // After the listeners, because adding a 'message' listener refs the port again.
+    worker.unref();
+    this.workers.push(slot);
+  }
+
+  private retire(slot: Slot, err: HasherError): void {
+    const i = this.workers.indexOf(slot);
+    if (i < 0) return;
+    this.workers.splice(i, 1);
+    for (const job of slot.jobs.values()) job.reject(err);
+    slot.jobs.clear();
+    void slot.worker.terminate().catch(() => undefined);
+    if (!this.closed && this.respawns++ < MAX_RESPAWNS) this.spawn();
+  }
+
+  /** SHA-1 of `data`; on the main thread after close() or when no worker is left. */
   hash(data: Uint8Array): Promise<Buffer> {
     if (this.closed || this.workers.length === 0) return Promise.resolve(createHash('sha1').update(data).digest());
     let slot = this.workers[0];
-    for (const w of this.workers) if (w.pending < slot.pending) slot = w;
+    for (const w of this.workers) if (w.jobs.size < slot.jobs.size) slot = w;
     const id = this.nextId++;
-    if (slot.pending++ === 0) slot.worker.ref();
+    if (slot.jobs.size === 0) slot.worker.ref();
     return new Promise((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject });
+      slot.jobs.set(id, { resolve, reject });
       // A plain Uint8Array view posts ~14x faster than a Buffer (measured): Buffers take a slower
       // serialisation path. Over a SharedArrayBuffer nothing is copied either way.
       slot.worker.postMessage({ id, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
@@ -70,16 +91,21 @@ export class HasherPool {
     return (await this.hash(data)).equals(expected);
   }
 
+  /** For tests: kills one worker as a crash would. */
+  crashOneWorkerForTest(): void {
+    const slot = this.workers[0];
+    if (slot) this.retire(slot, new HasherError('hash worker died: killed by test'));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
-    this.failAll(new Error('hasher pool closed'));
-  }
-
-  private failAll(err: Error): void {
-    for (const job of this.jobs.values()) job.reject(err);
-    this.jobs.clear();
+    const slots = this.workers.splice(0);
+    for (const slot of slots) {
+      for (const job of slot.jobs.values()) job.reject(new HasherError('hasher pool closed'));
+      slot.jobs.clear();
+    }
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }
 

@@ -16,24 +16,35 @@ import { openFd, readAt, writeAt } from './positional-io.js';
 export class PartFile {
   /** Opened on the first write or read; undefined until then. */
   private fd: Promise<number> | undefined;
+  /** Reads and writes in progress: close() and remove() wait for them (closing under one could
+   *  let the descriptor number be reused and the IO land in another file). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly path: string, private readonly readOnly = false) {}
 
   /** Stores `data` as the torrent bytes starting at `torrentOffset`. */
-  async write(torrentOffset: number, data: Buffer, off: number, len: number): Promise<void> {
-    await writeAt(await this.open(true), data, off, len, torrentOffset);
+  write(torrentOffset: number, data: Buffer, off: number, len: number): Promise<void> {
+    return this.track(this.open(true).then((fd) => writeAt(fd, data, off, len, torrentOffset)));
   }
 
-  /** Reads torrent bytes into `into`; bytes never stored read as zeros. Returns bytes read. */
-  async read(torrentOffset: number, into: Buffer, off: number, len: number): Promise<number> {
-    const fd = await this.open(false).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (fd === undefined) return 0;
-    const n = await readAt(fd, into, off, len, torrentOffset);
-    if (n < len) into.fill(0, off + n, off + len);
-    return len;
+  /** Reads torrent bytes into `into`; bytes never stored read as zeros. Returns `len`. */
+  read(torrentOffset: number, into: Buffer, off: number, len: number): Promise<number> {
+    return this.track((async () => {
+      const fd = await this.open(false).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      const n = fd === undefined ? 0 : await readAt(fd, into, off, len, torrentOffset);
+      if (n < len) into.fill(0, off + n, off + len);
+      return len;
+    })());
+  }
+
+  private track<T>(op: Promise<T>): Promise<T> {
+    const settled = op.then(() => undefined, () => undefined);
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return op;
   }
 
   /** Apparent size: torrent bytes up to this offset may be stored here. */
@@ -48,6 +59,7 @@ export class PartFile {
   }
 
   async close(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     const fd = this.fd;
     this.fd = undefined;
     if (fd) await fd.then((n) => new Promise<void>((r) => fs.close(n, () => r())), () => undefined);

@@ -46,10 +46,12 @@ export class TorrentStorage {
    */
   private readonly allocated: boolean[];
   private readonly partFile: PartFile | undefined;
-  /** Pieces with bytes written to the part file in this run. */
-  private readonly partPieces = new Set<number>();
-  /** Part-file writes in flight: allocate() waits for them before moving bytes out. */
-  private readonly partWrites = new Set<Promise<void>>();
+  /**
+   * Per unallocated file: the pieces whose share of it was written to the part file in this run,
+   * recorded when the write starts (not when it ends), with the writes still in flight. allocate()
+   * moves exactly these (plus pieces had from earlier runs) and waits for exactly these writes.
+   */
+  private readonly partShares = new Map<number, { pieces: Set<number>; inFlight: Set<Promise<void>> }>();
   /** Files whose bytes are being moved out of the part file: their reads wait. */
   private readonly moving = new Map<number, Promise<void>>();
 
@@ -83,31 +85,46 @@ export class TorrentStorage {
   }
 
   /**
-   * Lets a file exist on disk from now on, moving in the bytes of it that were stored in the
-   * part file (pieces in `have`, or written there in this run). Its reads wait for the move.
+   * Lets a file exist on disk from now on, moving in the bytes of it that were stored in the part
+   * file (pieces in `have`, or written there in this run). Its reads wait for the move.
+   *
+   * Which pieces to move is decided at once, when the file flips to allocated: from that moment
+   * on its shares are written to the file itself, and a piece verified during the move must not
+   * be "moved" too (the part file has nothing of it for this file: copying would overwrite the
+   * good bytes with zeros; issue 10's zeros-through-the-mount bug).
    */
   allocate(fileIndex: number, have: (piece: number) => boolean): Promise<void> {
     if (this.allocated[fileIndex] || this.opts.readOnly || !this.partFile) return this.moving.get(fileIndex) ?? Promise.resolve();
     this.allocated[fileIndex] = true; // writes starting now go to the file
     const part = this.partFile;
+    const shares = this.partShares.get(fileIndex);
+    this.partShares.delete(fileIndex);
+    const toMove: number[] = [];
+    const range = this.layout.filePieces(fileIndex);
+    for (let p = range?.first ?? 0; range && p <= range.last; p++) {
+      if (have(p) || shares?.pieces.has(p)) toMove.push(p);
+    }
     const job = (async () => {
-      await Promise.all(this.partWrites);
+      if (shares) await Promise.all(shares.inFlight);
       if (this.files[fileIndex].length === 0) await this.createEmptyFile(fileIndex);
-      const range = this.layout.filePieces(fileIndex);
-      for (let p = range?.first ?? 0; range && p <= range.last; p++) {
-        if (!have(p) && !this.partPieces.has(p)) continue;
+      for (const p of toMove) {
         const s = this.layout.pieceSegments(p).find((seg) => seg.fileIndex === fileIndex);
         if (!s) continue;
         const buf = Buffer.allocUnsafe(s.length);
         await part.read(p * this.layout.pieceLength + s.rangeOffset, buf, 0, s.length);
         await this.writeSegment(s.fileIndex, s.fileOffset, buf, 0, s.length);
       }
-      // Nothing left that could need the part file (0-byte files never have bytes there).
-      if (this.allocated.every((a, i) => a || this.files[i].length === 0)) await part.remove();
     })();
-    this.moving.set(fileIndex, job);
-    void job.finally(() => { if (this.moving.get(fileIndex) === job) this.moving.delete(fileIndex); }).catch(() => undefined);
-    return job;
+    const done = job.finally(async () => {
+      this.moving.delete(fileIndex);
+      // Nothing left that could need the part file (0-byte files never have bytes there), and no
+      // other move still reading from it.
+      if (this.moving.size === 0 && this.allocated.every((a, i) => a || this.files[i].length === 0)) await part.remove();
+    });
+    // Reads of the file wait for the whole job, so its errors reach them.
+    this.moving.set(fileIndex, done);
+    void done.catch(() => undefined);
+    return done;
   }
 
   /** Which pieces have all their bytes somewhere on disk (to skip reading the others). */
@@ -124,7 +141,7 @@ export class TorrentStorage {
     const segments = this.layout.pieceSegments(index).filter((s) => !s.pad);
     await Promise.all(segments.map((s) => {
       if (this.allocated[s.fileIndex] || !this.partFile) return this.writeSegment(s.fileIndex, s.fileOffset, data, s.rangeOffset, s.length);
-      return this.writePart(index, index * this.layout.pieceLength + s.rangeOffset, data, s.rangeOffset, s.length);
+      return this.writePart(s.fileIndex, index, index * this.layout.pieceLength + s.rangeOffset, data, s.rangeOffset, s.length);
     }));
   }
 
@@ -141,15 +158,18 @@ export class TorrentStorage {
     return mappedWriter ? io() : this.serialised(fileIndex, io);
   }
 
-  private writePart(piece: number, torrentOffset: number, data: Buffer, off: number, len: number): Promise<void> {
+  private writePart(fileIndex: number, piece: number, torrentOffset: number, data: Buffer, off: number, len: number): Promise<void> {
     const part = this.partFile as PartFile;
-    const job = part.write(torrentOffset, data, off, len).then(
-      () => { this.partPieces.add(piece); },
-      (err: Error) => { throw new StorageError(`cannot write ${part.path}: ${err.message}`, { cause: err }); },
-    );
+    let shares = this.partShares.get(fileIndex);
+    if (!shares) this.partShares.set(fileIndex, shares = { pieces: new Set(), inFlight: new Set() });
+    shares.pieces.add(piece);
+    const job = part.write(torrentOffset, data, off, len).catch((err: Error) => {
+      throw new StorageError(`cannot write ${part.path}: ${err.message}`, { cause: err });
+    });
     const settled = job.catch(() => undefined);
-    this.partWrites.add(settled);
-    void settled.then(() => this.partWrites.delete(settled));
+    const inFlight = shares.inFlight;
+    inFlight.add(settled);
+    void settled.then(() => inFlight.delete(settled));
     return job;
   }
 

@@ -30,6 +30,9 @@ import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
 import * as path from 'node:path';
 
+const abortReason = (signal: AbortSignal): Error =>
+  signal.reason instanceof Error ? signal.reason : new CtError('ECLOSED', 'read aborted');
+
 export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
 
 export interface TorrentStats {
@@ -77,6 +80,8 @@ export interface TorrentEvents {
   'peer-disconnected': [string, Error | undefined];
   'peer-banned': [string, string];
   'hash-failed': [number, string[]];
+  /** A piece we had failed its check before an upload (changed on disk): it is fetched again. */
+  'piece-lost': [number];
   stats: [TorrentStats];
   /** Fatal: the torrent stops (disk full, files unwritable). */
   error: [CtError];
@@ -175,7 +180,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
       readOnly: opts.readOnly,
       partFile: path.join(opts.downloadDir, `.${metainfo.infoHashHex}.parts`),
     });
-    this.cache = new PieceCache(opts.uploadCacheBytes ?? 32 * 1024 * 1024, (i) => this.storage.readPiece(i));
+    this.cache = new PieceCache(opts.uploadCacheBytes ?? 32 * 1024 * 1024, (i) => this.loadVerifiedPiece(i));
     this.peerOptions = { ...DEFAULT_PEER_OPTIONS, ...opts.peer };
     this.basePriority = new Uint8Array(metainfo.pieceCount).fill(opts.onDemand ? 0 : DEFAULT_PRIORITY);
     this.readerRefs = new Uint16Array(metainfo.pieceCount);
@@ -372,6 +377,26 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     return piece.subarray(begin, begin + length);
   }
 
+  /**
+   * Reads a piece for uploading and hashes it again before any byte of it leaves: whatever
+   * happened on disk since it was verified (a bug, another program, a bad sector), we upload only
+   * bytes that match the torrent. Hashing runs in the workers; a piece is read once per cache fill.
+   * A piece that fails is no longer had and is fetched again.
+   */
+  private async loadVerifiedPiece(index: number): Promise<Buffer> {
+    const size = this.layout.pieceSize(index);
+    const buf = allocPieceBuffer(size);
+    await this.storage.readPiece(index, buf);
+    if (await this.opts.hasher.verify(buf, pieceHash(this.metainfo, index))) return buf;
+    if (!this.isClosed() && this.picker.have.get(index)) {
+      this.picker.markLost(index);
+      if (this.state === 'seeding') this.state = 'downloading';
+      this.emit('piece-lost', index);
+      this.wakePeers();
+    }
+    throw new StorageError(`piece ${index} on disk does not match its hash; fetching it again`);
+  }
+
   onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void {
     if (typeof pieces === 'number') this.picker.peerHave(pieces);
     else this.picker.peerAdded(pieces);
@@ -468,16 +493,28 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   }
 
   waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.haveRange(first, last)) return Promise.resolve();
     if (this.isClosed()) return Promise.reject(new ClosedError());
     return new Promise((resolve, reject) => {
-      const waiter = { first, last, resolve, reject };
-      this.waiters.push(waiter);
-      signal?.addEventListener('abort', () => {
+      // The abort listener lives exactly as long as the wait: a long stream makes one wait per read.
+      const onAbort = () => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(signal.reason instanceof Error ? signal.reason : new CtError('ECLOSED', 'read aborted'));
-      }, { once: true });
+        reject(abortReason(signal as AbortSignal));
+      };
+      const waiter = {
+        first, last,
+        resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); },
+        reject: (err: Error) => { signal?.removeEventListener('abort', onAbort); reject(err); },
+      };
+      this.waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** Listeners still registered on `signal` by waits (for tests: none once the waits end). */
+  get pendingWaits(): number {
+    return this.waiters.length;
   }
 
   readRange(offset: number, length: number, into?: Buffer): Promise<Buffer> {
@@ -548,7 +585,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private async verifyPiece(index: number): Promise<void> {
     const buf = this.pieceBuffers.get(index) as Buffer;
     const data = buf.subarray(0, this.layout.pieceSize(index));
-    const ok = await this.opts.hasher.verify(data, pieceHash(this.metainfo, index)).catch(() => false);
+    let ok: boolean;
+    try {
+      ok = await this.opts.hasher.verify(data, pieceHash(this.metainfo, index));
+    } catch {
+      // The hash could not be computed (a worker died): nobody is to blame, fetch it again.
+      if (!this.isClosed()) this.dropUnverified(index, buf);
+      return;
+    }
     if (this.isClosed()) return;
     if (!ok) return this.onHashFailed(index, buf);
     try {
@@ -576,6 +620,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     this.releaseBuffer(buf);
     this.emit('hash-failed', index, [...new Set(owners.filter((o): o is string => o !== undefined))]);
     if (culprit) this.ban(culprit, `sent data that failed the hash check for piece ${index}`);
+    for (const p of this.peers.values()) p.fillRequests();
+  }
+
+  /** A complete piece that could not be checked: its blocks go back to the picker, no one is banned. */
+  private dropUnverified(index: number, buf: Buffer): void {
+    this.picker.pieceFailed(index);
+    this.pieceBuffers.delete(index);
+    this.releaseBuffer(buf);
     for (const p of this.peers.values()) p.fillRequests();
   }
 
