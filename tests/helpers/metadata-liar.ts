@@ -1,6 +1,7 @@
 /**
  * A peer that offers a torrent's metadata over ut_metadata (BEP 9) and lies about it: random
- * bytes of the right size (they cannot hash to the infohash), or a size far over any sane limit.
+ * bytes of the right size (they cannot hash to the infohash), a size far over any sane limit, or
+ * data messages for a negative piece (which threw a RangeError inside the ut_metadata package).
  * It records which metadata pieces the client asked for.
  */
 import { randomBytes } from 'node:crypto';
@@ -8,7 +9,7 @@ import type { Socket } from 'node:net';
 import { bencodeEncode } from '@ct/engine';
 import { LoopbackServer } from './loopback-server.js';
 
-export type LieMode = 'wrong-hash' | 'oversized';
+export type LieMode = 'wrong-hash' | 'oversized' | 'malformed';
 
 /** Our ut_metadata id, the one the client must use when it writes to us. */
 const OUR_ID = 3;
@@ -52,6 +53,10 @@ export class MetadataLiar extends LoopbackServer {
       const piece = Number(/5:piecei(\d+)e/.exec(payload.toString('latin1'))?.[1] ?? -1);
       if (piece < 0) return;
       this.requests++;
+      if (this.mode === 'malformed') {
+        this.send(socket, 20, Buffer.from('d8:msg_typei1e5:piecei-1eeX'), theirId);
+        return;
+      }
       const length = Math.min(16384, size - piece * 16384);
       const head = bencodeEncode({ msg_type: 1, piece, total_size: size });
       this.send(socket, 20, Buffer.concat([head, randomBytes(Math.max(0, length))]), theirId);

@@ -37,9 +37,9 @@ export class ProgressReporter {
     this.lastLine = '';
   }
 
-  /** One event line in the mode's format (JSON object or text). */
-  event(type: string, text: string, fields: Record<string, unknown> = {}): void {
-    if (this.mode === 'quiet') return;
+  /** One event line in the mode's format (JSON object or text); `jsonOnly` ones are not printed as text. */
+  event(type: string, text: string, fields: Record<string, unknown> = {}, jsonOnly = false): void {
+    if (this.mode === 'quiet' || (jsonOnly && this.mode !== 'json')) return;
     if (this.mode === 'json') {
       process.stdout.write(JSON.stringify({ type, ...fields }) + '\n');
       return;

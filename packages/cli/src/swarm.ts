@@ -2,7 +2,7 @@
  * What `download`, `seed` and `demo` share: opening a session, reporting a torrent's events,
  * waiting for completion with a "no peer reachable" deadline, and clean shutdown on signals.
  */
-import { CtError, Session, parseHostPort, type AddTorrentOptions, type Torrent } from '@ct/engine';
+import { CtError, Session, describeUnreachable, parseHostPort, type AddTorrentOptions, type Torrent } from '@ct/engine';
 import { formatBytes, formatRate } from './format.js';
 import type { ProgressReporter } from './progress.js';
 import { discoveryOptions, sourceName, type SourceValues, type TorrentSource } from './sources.js';
@@ -39,6 +39,8 @@ export function reportEvents(torrent: Torrent, reporter: ProgressReporter): void
   torrent.on('peer-banned', (peer, reason) => reporter.event('peer-banned', `banned ${peer}: ${reason}`, { peer, reason }));
   torrent.on('hash-failed', (piece, peers) => reporter.event('hash-failed', `piece ${piece} failed its hash check (from ${peers.join(', ') || '?'})`, { piece, peers }));
   torrent.on('peer-connected', (peer) => reporter.event('peer-connected', `connected to ${peer}`, { peer }));
+  torrent.on('peer-disconnected', (peer, reason) => reporter.event('peer-disconnected', `disconnected from ${peer}: ${reason}`, { peer, reason }, true));
+  torrent.on('piece-lost', (piece) => reporter.event('piece-lost', `piece ${piece} changed on disk since it was verified; fetching it again`, { piece }));
 }
 
 /**
@@ -49,7 +51,9 @@ export function waitForDone(torrent: Torrent, peerTimeoutSec: number): Promise<v
   if (torrent.isDone) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      if (!torrent.hasConnectedPeer) finish(new CtError('ENO_PEERS', `no peer reachable within ${peerTimeoutSec} s`));
+      if (torrent.hasConnectedPeer) return;
+      const why = describeUnreachable(torrent.connectionReport());
+      finish(new CtError('ENO_PEERS', `no peer reachable within ${peerTimeoutSec} s${why ? `: ${why}` : ''}`));
     }, peerTimeoutSec * 1000);
     const onDone = () => finish();
     const onError = (err: CtError) => finish(err);

@@ -10,6 +10,8 @@ export type CtErrorCode =
   | 'EPATH' // a file path in a torrent is unsafe and could not be neutralised
   | 'EPROTOCOL' // a peer broke the wire protocol
   | 'EPEER_BANNED' // a peer was banned for sending bad data
+  | 'EPEER_GONE' // a peer closed or reset the connection
+  | 'EPEER_EVICTED' // a peer was disconnected to make room (idle, useless, over a limit)
   | 'ENO_PEERS' // no peer could be reached in time
   | 'ESTORAGE' // disk IO failed (full disk, permissions, ...)
   | 'EADDRESS' // a host:port string is invalid

@@ -19,6 +19,8 @@ export type { TrackerStatus } from './discovery/tracker-announcer.js';
 export { encodePex, decodePex, PexView, type PexMessage } from './discovery/pex.js';
 export { MetadataError } from './peer/metadata-exchange.js';
 export type { PeerSource } from './torrent/peer-dialer.js';
+export { describeUnreachable, type ConnectionReport } from './torrent/dial-report.js';
+export { PEER_ID_PREFIX } from './session/session.js';
 export { Torrent, type TorrentStats, type TorrentEvents, type TorrentState, type PeerInfo, type TorrentOptions } from './torrent/torrent.js';
 export { HasherPool, sharedHasherPool } from './storage/hasher-pool.js';
 export { FrameParser } from './wire/frame-parser.js';

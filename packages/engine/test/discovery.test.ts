@@ -96,10 +96,10 @@ test('HTTP announce answers: compact IPv4 and IPv6 peers, dictionary peers, warn
 test('announce URLs percent-encode raw bytes and keep an existing query', () => {
   assert.equal(percentBytes(Buffer.from([0x41, 0x20, 0xff, 0x2e])), 'A%20%FF.');
   const url = announceUrl('http://t.example/announce?passkey=abc', {
-    infoHash: Buffer.alloc(20, 0xab), peerId: Buffer.from('-CT0100-abcdefghijkl'), port: 6881, uploaded: 0, downloaded: 10, left: 5,
+    infoHash: Buffer.alloc(20, 0xab), peerId: Buffer.from('-ct0100-abcdefghijkl'), port: 6881, uploaded: 0, downloaded: 10, left: 5,
     event: 'started', numwant: 50, key: 255,
   });
-  assert.match(url, /^http:\/\/t\.example\/announce\?passkey=abc&info_hash=(%AB){20}&peer_id=-CT0100-abcdefghijkl&port=6881&/);
+  assert.match(url, /^http:\/\/t\.example\/announce\?passkey=abc&info_hash=(%AB){20}&peer_id=-ct0100-abcdefghijkl&port=6881&/);
   assert.match(url, /&event=started/);
   assert.match(url, /&key=ff/);
 });

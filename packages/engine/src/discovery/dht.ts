@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { Client as DhtClient, DhtNodeAddress } from 'bittorrent-dht';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { StrictUdpSocket } from './strict-udp-socket.js';
 
 /** The public bootstrap routers libtorrent also uses; tests pass their own. */
 export const DEFAULT_DHT_BOOTSTRAP = ['router.bittorrent.com:6881', 'dht.transmissionbt.com:6881', 'router.utorrent.com:6881'];
@@ -31,6 +32,7 @@ export interface DhtEvents {
 
 export class DhtService extends TypedEmitter<DhtEvents> {
   private dht: DhtClient | undefined;
+  private socket: StrictUdpSocket | undefined;
   private closed = false;
 
   private constructor(private readonly opts: DhtOptions) {
@@ -54,7 +56,9 @@ export class DhtService extends TypedEmitter<DhtEvents> {
     // Loaded here, not at import: the module costs ~16 MiB of RSS, which a session without a DHT
     // (--no-dht, every benchmark) should not pay.
     const { default: DHT } = await import('bittorrent-dht');
-    const dht = new DHT({ bootstrap });
+    // Every datagram passes our strict decoder before bittorrent-dht's (strict-udp-socket.ts).
+    this.socket = new StrictUdpSocket();
+    const dht = new DHT({ bootstrap, socket: this.socket });
     this.dht = dht;
     dht.on('error', () => undefined); // a UDP hiccup is not fatal to downloads
     dht.on('warning', () => undefined);
@@ -80,6 +84,11 @@ export class DhtService extends TypedEmitter<DhtEvents> {
   /** Tells the nodes closest to `infoHash` that we serve it on `port` (a lookup first, for tokens). */
   announce(infoHash: Buffer, port: number): void {
     if (!this.closed) this.dht?.announce(infoHash, port, () => undefined);
+  }
+
+  /** Datagrams refused before bittorrent-dht saw them (malformed or oversized). */
+  get droppedDatagrams(): number {
+    return this.socket?.dropped ?? 0;
   }
 
   /** Nodes in the routing table (for status). */

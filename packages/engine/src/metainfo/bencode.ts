@@ -83,6 +83,14 @@ export function checkBencode(buf: Uint8Array): void {
   if (end !== buf.length) throw new BencodeError('trailing data after value', end);
 }
 
+/**
+ * Checks that `buf` starts with one well-formed value and returns where it ends (messages such as
+ * ut_metadata's data carry raw bytes after their dictionary).
+ */
+export function checkBencodePrefix(buf: Uint8Array): number {
+  return skipValue(buf, 0, 0);
+}
+
 /** Strictly validates, then decodes. */
 export function decodeStrict(buf: Uint8Array): BencodeValue {
   checkBencode(buf);

@@ -8,7 +8,7 @@ import type { PexMessage } from '../discovery/pex.js';
 import { PexView, decodePex, encodePex } from '../discovery/pex.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake, type OwnExtendedHandshake, type PeerExtendedHandshake } from './extensions.js';
-import { MetadataExchange } from './metadata-exchange.js';
+import { MetadataServer } from './metadata-server.js';
 import { BLOCK_SIZE, type BlockRequest, type PickerPeer } from '../picker/piece-picker.js';
 import { ProtocolError } from '../errors.js';
 import { Bitfield } from '../util/bitfield.js';
@@ -33,8 +33,11 @@ export interface PeerHost {
   readBlock(index: number, begin: number, length: number): Promise<Buffer>;
   /** Availability bookkeeping: the peer announced pieces. */
   onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void;
+  /** The peer replaced its piece set: these no longer count (a new set follows). */
+  onPeerPiecesGone(peer: PeerSession, pieces: Bitfield | 'all'): void;
   onPeerInterest(peer: PeerSession): void;
-  onPeerClosed(peer: PeerSession, err: Error | undefined): void;
+  /** The connection ended; `reason` says why (ours or the peer's doing). */
+  onPeerClosed(peer: PeerSession, reason: Error): void;
   /** What our extension handshake offers (ut_pex only for public torrents, our metadata size). */
   extensionOffer(): Omit<OwnExtendedHandshake, 'clientVersion' | 'reqq'>;
   readonly infoHash: Buffer;
@@ -84,14 +87,14 @@ export class PeerSession implements PickerPeer {
   readonly extended: boolean;
   /** From the handshake: one peer reached at two addresses (PEX, incoming and outgoing) is one peer. */
   readonly peerId: Buffer;
+  /** The IP address part of `key` (per-address limits count by it). */
+  readonly ip: string;
   /** The peer's BEP 10 handshake fields we use. */
   clientName = '';
   /** The peer's extension handshake, once it arrived. */
   peerExtensions: PeerExtendedHandshake | undefined;
   /** Serves our info dictionary over ut_metadata; made on the first request. */
-  private metadata: MetadataExchange | undefined;
-  /** Requests that arrived while the ut_metadata module was loading, answered once it is. */
-  private metadataBacklog: Buffer[] | undefined;
+  private metadata: MetadataServer | undefined;
   /** What this peer has been told over ut_pex, so each message carries only changes. */
   readonly pexView = new PexView();
   /** When the peer last sent ut_pex: more often than PEX_MIN_GAP_MS is flooding, ignored. */
@@ -133,6 +136,7 @@ export class PeerSession implements PickerPeer {
     this.extended = handshake.extended;
     // A copy: the handshake may be a view into a read buffer that the next read overwrites.
     this.peerId = Buffer.from(handshake.peerId);
+    this.ip = parseHostPort(key).host;
     wire.on('message', (msg) => {
       try {
         this.onMessage(msg);
@@ -213,11 +217,16 @@ export class PeerSession implements PickerPeer {
     if (index >= this.host.pieceCount) throw new ProtocolError(`${what} for piece ${index} of ${this.host.pieceCount}`);
   }
 
+  /**
+   * A bitfield, have-all or have-none replaces what the peer had said before. libtorrent accepts
+   * a later one too, and aria2 relies on it: it sends have-none first and a full bitfield later
+   * instead of haves (closing on a "second bitfield" stalled aria2 at ~10%, issue 10).
+   */
   private onBitfield(bytes: Buffer): void {
-    if (this.gotBitfield) throw new ProtocolError('second bitfield');
     if (!Bitfield.isValidWire(bytes, this.host.pieceCount)) {
       throw new ProtocolError(`bitfield of ${bytes.length} bytes for ${this.host.pieceCount} pieces`);
     }
+    this.forgetPieces();
     this.gotBitfield = true;
     this.pieces = new Bitfield(this.host.pieceCount, bytes);
     this.host.onPeerPieces(this, this.pieces);
@@ -226,7 +235,7 @@ export class PeerSession implements PickerPeer {
 
   private onHaveAll(): void {
     this.requireFast('have-all');
-    if (this.gotBitfield) throw new ProtocolError('have-all after bitfield');
+    this.forgetPieces();
     this.gotBitfield = true;
     this.hasAll = true;
     this.host.onPeerPieces(this, 'all');
@@ -235,8 +244,18 @@ export class PeerSession implements PickerPeer {
 
   private onHaveNone(): void {
     this.requireFast('have-none');
-    if (this.gotBitfield) throw new ProtocolError('have-none after bitfield');
+    this.forgetPieces();
     this.gotBitfield = true;
+    this.updateInterest();
+  }
+
+  /** Takes back the availability this peer announced so far (before a new piece set). */
+  private forgetPieces(): void {
+    if (!this.gotBitfield) return;
+    if (this.hasAll) this.host.onPeerPiecesGone(this, 'all');
+    else if (this.pieces.count > 0) this.host.onPeerPiecesGone(this, this.pieces);
+    this.hasAll = false;
+    this.pieces = new Bitfield(this.host.pieceCount);
   }
 
   private onHave(index: number): void {
@@ -260,18 +279,9 @@ export class PeerSession implements PickerPeer {
 
   private onMetadataMessage(payload: Buffer): void {
     const id = this.peerExtensions?.ids.ut_metadata;
-    if (!id) return;
-    if (this.metadata) return this.metadata.onMessage(payload);
-    if (this.metadataBacklog) {
-      if (this.metadataBacklog.length < 64) this.metadataBacklog.push(Buffer.from(payload));
-      return;
-    }
-    this.metadataBacklog = [Buffer.from(payload)];
-    void MetadataExchange.create((p) => { if (!this.closed) this.wire.extended(id, p); }, this.host.infoHash, this.host.infoBytes).then((m) => {
-      this.metadata = m;
-      for (const p of this.metadataBacklog ?? []) m.onMessage(p);
-      this.metadataBacklog = undefined;
-    });
+    if (!id) return; // it never offered ut_metadata: nothing to answer
+    this.metadata ??= new MetadataServer(this.host.infoBytes, (p) => { if (!this.closed) this.wire.extended(id, p); });
+    this.metadata.onMessage(payload);
   }
 
   private onPexMessage(payload: Buffer): void {
@@ -525,11 +535,12 @@ export class PeerSession implements PickerPeer {
 
   // ---- teardown ------------------------------------------------------------------------------
 
-  close(err?: Error): void {
-    this.wire.destroy(err);
+  /** Ends the connection; `reason` reaches `peer-disconnected`. */
+  close(reason: Error): void {
+    this.wire.destroy(reason);
   }
 
-  private onClose(err: Error | undefined): void {
+  private onClose(err: Error): void {
     if (this.closed) return;
     this.closed = true;
     this.abandonAll();

@@ -16,17 +16,29 @@ import { encode } from '../metainfo/bencode.js';
 import { parseMetainfo, type Metainfo } from '../metainfo/metainfo.js';
 import { sharedHasherPool, type HasherPool } from '../storage/hasher-pool.js';
 import { Torrent, type TorrentOptions } from '../torrent/torrent.js';
+import type { DialOutcome } from '../torrent/dial-report.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { DEFAULT_HALF_OPEN_LIMITS, HalfOpenTable, type HalfOpenLimits } from './half-open.js';
 import { DEFAULT_WIRE_OPTIONS, PeerWire, connectWithSharedReads, type PeerWireOptions } from '../wire/peer-wire.js';
+
+/**
+ * Our BEP 20 peer id prefix: `-ct` + version 0.1.0.0. Upper-case `-CT` is CTorrent's registered
+ * code (libtorrent and qBittorrent showed us as "CTorrent 0.1.0"); lower-case `ct` is in no
+ * client table we know of (libtorrent's identify_client, the BEP 20 lists), so clients print
+ * the code itself: "ct 0.1.0".
+ */
+export const PEER_ID_PREFIX = '-ct0100-';
 
 export interface SessionOptions {
   /** Where to accept peers; `false` for no listening socket. Default 0.0.0.0:0 (any free port). */
   listen?: { host: string; port: number } | false;
-  /** 20 bytes; generated (`-CT0100-` + random) when omitted. */
+  /** 20 bytes; generated (`PEER_ID_PREFIX` + random) when omitted. */
   peerId?: Buffer;
-  /** Connections across all torrents. */
+  /** Established connections (and outgoing attempts) across all torrents. Default 200. */
   maxConnections?: number;
+  /** Bounds on incoming connections still waiting for their handshake (see half-open.ts). */
+  halfOpen?: Partial<HalfOpenLimits>;
   /** Outgoing TCP connect timeout. */
   connectTimeoutMs?: number;
   hasher?: HasherPool;
@@ -80,7 +92,9 @@ export class Session extends TypedEmitter<SessionEvents> {
   private server: net.Server | undefined;
   private readonly hasher: HasherPool;
   private readonly wireOptions: PeerWireOptions;
+  /** Established connections plus outgoing attempts (incoming half-open ones are in halfOpen). */
   private connections = 0;
+  private readonly halfOpen: HalfOpenTable<PeerWire>;
   private closed = false;
   /** The DHT node, when the session runs one. */
   dht: DhtService | undefined;
@@ -89,10 +103,11 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   private constructor(private readonly opts: SessionOptions) {
     super();
-    this.peerId = opts.peerId ?? Buffer.concat([Buffer.from('-CT0100-'), randomBytes(12)]);
+    this.peerId = opts.peerId ?? Buffer.concat([Buffer.from(PEER_ID_PREFIX), randomBytes(12)]);
     if (this.peerId.length !== 20) throw new UsageError('peer id must be 20 bytes');
     this.hasher = opts.hasher ?? sharedHasherPool();
     this.wireOptions = { ...DEFAULT_WIRE_OPTIONS, ...opts.wire };
+    this.halfOpen = new HalfOpenTable({ ...DEFAULT_HALF_OPEN_LIMITS, ...opts.halfOpen });
   }
 
   /** Creates a session and, unless `listen: false`, starts listening. */
@@ -273,7 +288,7 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   private dial(address: string, torrent: Torrent): void {
     if (this.closed || this.connections >= (this.opts.maxConnections ?? 200)) {
-      torrent.dialFailed(address);
+      torrent.dialFailed(address, 'no-slot');
       return;
     }
     const { host, port } = parseHostPort(address);
@@ -282,40 +297,57 @@ export class Session extends TypedEmitter<SessionEvents> {
     socket.setTimeout(this.opts.connectTimeoutMs ?? 10_000, () => socket.destroy(new Error('connect timeout')));
     const wire = new PeerWire(socket, this.wireOptions);
     let attached = false;
+    /** How far the attempt got, for the "why is no peer reachable" report. */
+    let stage: 'connecting' | 'handshaking' | 'answered' = 'connecting';
     socket.once('connect', () => {
       socket.setTimeout(0);
+      stage = 'handshaking';
       wire.sendHandshake(torrent.infoHash, this.peerId, { fast: true, extended: true, dht: false });
     });
     wire.once('handshake', (hs) => {
+      stage = 'answered';
       if (hs.peerId.equals(this.peerId)) torrent.forgetOwnAddress(address);
       if (!hs.infoHash.equals(torrent.infoHash) || hs.peerId.equals(this.peerId)) {
         wire.destroy(new CtError('EPROTOCOL', 'peer answered with another torrent or is ourselves'));
         return;
       }
       attached = torrent.attach(wire, hs, address, true);
-      if (!attached) wire.destroy();
+      if (!attached) wire.destroy(new CtError('EPEER_EVICTED', 'refused by the torrent'));
     });
-    wire.once('close', () => {
-      if (!attached) torrent.dialFailed(address);
+    wire.once('close', (reason) => {
+      if (attached) return;
+      const outcome: DialOutcome = stage === 'connecting' ? 'unreachable'
+        : stage === 'answered' ? 'refused'
+        : reason instanceof CtError && reason.code === 'ETIMEOUT' ? 'handshake-silent' : 'handshake-closed';
+      torrent.dialFailed(address, outcome);
     });
   }
 
   private onIncoming(socket: net.Socket): void {
-    if (this.closed || this.connections >= (this.opts.maxConnections ?? 200)) {
+    socket.on('error', () => undefined);
+    if (this.closed) {
       socket.destroy();
       return;
     }
-    this.track(socket);
     const wire = new PeerWire(socket, this.wireOptions);
-    const key = formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
+    const host = socket.remoteAddress ?? '?';
+    const key = formatHostPort({ host, port: socket.remotePort ?? 0 });
+    for (const old of this.halfOpen.admit(wire, host)) old.destroy(new CtError('EPEER_EVICTED', 'too many connections waiting for a handshake'));
+    wire.once('close', () => this.halfOpen.remove(wire));
     wire.once('handshake', (hs) => {
+      this.halfOpen.remove(wire);
       const torrent = this.torrents.get(hs.infoHash.toString('hex'));
       if (!torrent || hs.peerId.equals(this.peerId)) {
-        wire.destroy();
+        wire.destroy(new CtError('EPROTOCOL', torrent ? 'that is ourselves' : 'handshake for a torrent we do not have'));
         return;
       }
+      if (this.connections >= (this.opts.maxConnections ?? 200)) {
+        wire.destroy(new CtError('EPEER_EVICTED', 'connection limit reached'));
+        return;
+      }
+      this.track(socket);
       wire.sendHandshake(torrent.infoHash, this.peerId, { fast: true, extended: true, dht: false });
-      if (!torrent.attach(wire, hs, key, false)) wire.destroy();
+      if (!torrent.attach(wire, hs, key, false)) wire.destroy(new CtError('EPEER_EVICTED', 'refused by the torrent'));
     });
   }
 

@@ -70,11 +70,14 @@ export class PeerDialer {
     this.candidates.delete(address);
   }
 
-  /** Addresses to dial now (at most `limit`), marked as connecting. */
-  due(now: number, limit: number): string[] {
+  /**
+   * Addresses to dial now (at most `limit`), marked as connecting. `userOnly`: just the ones the
+   * user gave (a seeder dials those: some clients never dial loopback or LAN peers themselves).
+   */
+  due(now: number, limit: number, userOnly = false): string[] {
     if (limit <= 0) return [];
     const ready: Candidate[] = [];
-    for (const c of this.candidates.values()) if (c.state === 'idle' && c.nextAttemptAt <= now) ready.push(c);
+    for (const c of this.candidates.values()) if (c.state === 'idle' && c.nextAttemptAt <= now && (!userOnly || c.persistent)) ready.push(c);
     ready.sort((a, b) => Number(b.persistent) - Number(a.persistent) || a.failures - b.failures || SOURCE_RANK[a.source] - SOURCE_RANK[b.source]);
     return ready.slice(0, limit).map((c) => {
       c.state = 'connecting';

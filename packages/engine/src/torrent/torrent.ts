@@ -21,10 +21,13 @@ import { TorrentStorage } from '../storage/torrent-storage.js';
 import { Bitfield } from '../util/bitfield.js';
 import { RateMeter } from '../util/rate-meter.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { parseHostPort } from '../util/address.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
-import type { PeerWire } from '../wire/peer-wire.js';
+import { isBlameless, type PeerWire } from '../wire/peer-wire.js';
 import { BlockAttribution } from './block-attribution.js';
 import { PeerDialer, type PeerSource } from './peer-dialer.js';
+import { pickEvictee } from './peer-eviction.js';
+import { DialReport, type ConnectionReport, type DialOutcome } from './dial-report.js';
 import type { PexMessage } from '../discovery/pex.js';
 import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
@@ -77,7 +80,8 @@ export interface TorrentEvents {
   /** Every wanted piece is verified and on disk. */
   done: [];
   'peer-connected': [string];
-  'peer-disconnected': [string, Error | undefined];
+  /** A peer's connection ended: its address and why ("the peer closed the connection", a protocol error, ...). */
+  'peer-disconnected': [string, string];
   'peer-banned': [string, string];
   'hash-failed': [number, string[]];
   /** A piece we had failed its check before an upload (changed on disk): it is fetched again. */
@@ -98,7 +102,10 @@ export interface TorrentOptions {
   readOnly?: boolean;
   /** Download nothing unless a reader asks for it or a file is selected. */
   onDemand?: boolean;
+  /** Connections to this torrent (default 50). */
   maxPeers?: number;
+  /** Connections to this torrent from one IP address (default 8). */
+  maxPeersPerAddress?: number;
   uploadSlots?: number;
   /**
    * Stop requesting while this many bytes of complete pieces wait for hashing or the disk. Without
@@ -120,6 +127,10 @@ export interface TorrentOptions {
 export type Connector = (address: string, torrent: Torrent) => void;
 
 const RECHOKE_EVERY_TICKS = 10;
+/** Connections to one torrent from one IP address (libtorrent allows one unless told otherwise). */
+export const DEFAULT_MAX_PEERS_PER_ADDRESS = 8;
+/** After one of its peers was evicted as useless, an address may take only free slots for this long. */
+const EVICTION_COOLDOWN_MS = 30_000;
 const OPTIMISTIC_EVERY_RECHOKES = 3;
 
 export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, FileHost {
@@ -136,6 +147,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   /** Finds which peer of a multi-source failed piece sent the bad block. */
   private readonly attribution = new BlockAttribution();
   readonly dialer = new PeerDialer();
+  private readonly dialReport = new DialReport();
+  /** Hosts whose peer was evicted as useless, until when they may take only a free slot. */
+  private readonly evictedHosts = new Map<string, number>();
   private readonly downRate = new RateMeter();
   private readonly upRate = new RateMeter();
   private readonly peerOptions: PeerSessionOptions;
@@ -260,21 +274,52 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   attach(wire: PeerWire, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
     const twin = [...this.peers.values()].find((p) => p.peerId.equals(handshake.peerId));
     if (this.state === 'closed' || this.state === 'error' || this.state === 'checking' || this.banned.has(key) ||
-        this.peers.has(key) || this.peers.size >= (this.opts.maxPeers ?? 50) ||
+        this.peers.has(key) || (twin === undefined && !this.makeRoom(key)) ||
         (twin !== undefined && !this.newBeatsTwin(twin, handshake.peerId, outgoing))) {
       // A twin connection to the same peer stays; this address need not be dialed again.
       if (outgoing && twin) this.dialer.remove(key);
       else if (outgoing) this.dialer.disconnected(key, Date.now(), false);
       return false;
     }
-    twin?.close(); // the new connection won the tie; the twin's close does its bookkeeping
+    twin?.close(new CtError('ECLOSED', 'a second connection to the same peer won the tie')); // the twin's close does its bookkeeping
     const peer = new PeerSession(wire, key, outgoing, handshake, this, this.peerOptions);
     this.peers.set(key, peer);
     this.everConnected = true;
-    if (outgoing) this.dialer.connected(key);
+    if (outgoing) { this.dialer.connected(key); this.dialReport.connected(key); }
     peer.start();
     this.emit('peer-connected', key);
     return true;
+  }
+
+  /**
+   * True when `key` may take a slot: within the per-address bound, and the cap not reached or
+   * reached with a useless peer to evict. An address whose peer was evicted lately may take only
+   * a free slot: otherwise reconnecting junk peers would evict each other in a cycle that keeps
+   * every slot too young to evict, and a real peer would still find no room.
+   */
+  private makeRoom(key: string): boolean {
+    const now = Date.now();
+    const host = parseHostPort(key).host;
+    let fromHost = 0;
+    for (const p of this.peers.values()) if (p.ip === host) fromHost++;
+    if (fromHost >= (this.opts.maxPeersPerAddress ?? DEFAULT_MAX_PEERS_PER_ADDRESS)) return false;
+    if (this.peers.size < (this.opts.maxPeers ?? 50)) return true;
+    if ((this.evictedHosts.get(host) ?? 0) > now) return false;
+    const victim = pickEvictee([...this.peers.values()].map((p) => ({
+      key: p.key,
+      connectedAt: p.connectedAt,
+      lastMessageAt: p.wire.lastMessageAt,
+      downloaded: p.downloadRate.total,
+      uploaded: p.uploadRate.total,
+      peerInterested: p.peerInterested,
+      amInterested: p.amInterested,
+    })), now);
+    if (victim === undefined) return false;
+    const victimPeer = this.peers.get(victim);
+    if (this.evictedHosts.size >= 1000) for (const [h, until] of this.evictedHosts) if (until <= now) this.evictedHosts.delete(h);
+    if (victimPeer && this.evictedHosts.size < 1000) this.evictedHosts.set(victimPeer.ip, now + EVICTION_COOLDOWN_MS);
+    victimPeer?.close(new CtError('EPEER_EVICTED', 'evicted to make room: no data exchanged, not interested'));
+    return this.peers.size < (this.opts.maxPeers ?? 50);
   }
 
   /**
@@ -289,10 +334,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     return outgoing === weWin;
   }
 
-  /** An outgoing attempt failed before the handshake completed. */
-  dialFailed(address: string): void {
+  /** An outgoing attempt failed before the handshake completed; `outcome` says how far it got. */
+  dialFailed(address: string, outcome: DialOutcome): void {
+    this.dialReport.failed(address, outcome);
     this.dialer.disconnected(address, Date.now(), true);
     this.scheduleDial();
+  }
+
+  /** What outgoing attempts met so far (why no peer is reachable, when none is). */
+  connectionReport(): ConnectionReport {
+    return this.dialReport.report();
   }
 
   // ---- PeerHost ------------------------------------------------------------------------------
@@ -401,7 +452,17 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     if (typeof pieces === 'number') this.picker.peerHave(pieces);
     else this.picker.peerAdded(pieces);
     // Two seeds have nothing to say to each other.
-    if (this.isComplete && peer.isSeed) peer.close();
+    if (this.isComplete && peer.isSeed) this.dropSeed(peer);
+  }
+
+  onPeerPiecesGone(_peer: PeerSession, pieces: Bitfield | 'all'): void {
+    this.picker.peerRemoved(pieces);
+  }
+
+  /** Two seeds have nothing to say to each other: close, and do not dial it again. */
+  private dropSeed(peer: PeerSession): void {
+    this.dialer.remove(peer.key);
+    peer.close(new CtError('ECLOSED', 'both sides are seeds'));
   }
 
   onPeerInterest(peer: PeerSession): void {
@@ -409,14 +470,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     else if (!peer.peerInterested && !peer.amChoking) peer.choke();
   }
 
-  onPeerClosed(peer: PeerSession, err: Error | undefined): void {
+  onPeerClosed(peer: PeerSession, err: Error): void {
     if (this.peers.get(peer.key) !== peer) return;
     this.peers.delete(peer.key);
     if (peer.hasAll) this.picker.peerRemoved('all');
     else if (peer.pieces.count > 0) this.picker.peerRemoved(peer.pieces);
-    if (peer.outgoing) this.dialer.disconnected(peer.key, Date.now(), err !== undefined);
+    if (peer.outgoing) this.dialer.disconnected(peer.key, Date.now(), !isBlameless(err));
     this.scheduleDial();
-    this.emit('peer-disconnected', peer.key, err);
+    this.emit('peer-disconnected', peer.key, err.message);
   }
 
   // ---- readers and priorities (FileHost) -----------------------------------------------------
@@ -655,7 +716,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private onDone(): void {
     if (this.isComplete) {
       this.state = 'seeding';
-      for (const p of this.peers.values()) if (p.isSeed) p.close();
+      for (const p of this.peers.values()) if (p.isSeed) this.dropSeed(p);
     }
     for (const p of this.peers.values()) p.updateInterest();
     this.emit('done');
@@ -706,10 +767,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   }
 
   private dialDue(): void {
-    // A seeder does not dial out: leechers come to it, and other seeds have nothing for it.
-    if (this.state !== 'downloading') return;
+    // A seeder dials only the peers it was given (transmission, for one, never dials loopback
+    // peers itself); discovered leechers come to it, and other seeds have nothing for it.
+    if (this.state !== 'downloading' && this.state !== 'seeding') return;
     const room = (this.opts.maxPeers ?? 50) - this.peers.size;
-    for (const address of this.dialer.due(Date.now(), Math.max(0, room))) this.connect(address, this);
+    for (const address of this.dialer.due(Date.now(), Math.max(0, room), this.state === 'seeding')) this.connect(address, this);
   }
 
   private rechoke(): void {
@@ -795,7 +857,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private fail(err: CtError): void {
     if (this.state === 'closed' || this.state === 'error') return;
     this.state = 'error';
-    for (const p of this.peers.values()) p.close();
+    for (const p of this.peers.values()) p.close(new CtError('ECLOSED', `torrent stopped: ${err.message}`));
     this.emit('error', err);
   }
 
@@ -807,7 +869,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     clearTimeout(this.dialTimer);
     for (const w of this.waiters) w.reject(new ClosedError());
     this.waiters = [];
-    for (const p of [...this.peers.values()]) p.close();
+    for (const p of [...this.peers.values()]) p.close(new ClosedError('torrent closed'));
     this.peers.clear();
     this.cache.clear();
     await this.storage.close();

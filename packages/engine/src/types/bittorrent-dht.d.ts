@@ -8,6 +8,8 @@ declare module 'bittorrent-dht' {
     host?: string | false;
     maxPeers?: number;
     timeBucketOutdated?: number;
+    /** Handed through k-rpc to k-rpc-socket: the UDP socket to use instead of a new one. */
+    socket?: import('node:dgram').Socket;
   }
   export class Client extends EventEmitter {
     constructor(opts?: DhtOptions);

@@ -34,15 +34,21 @@ export interface FrameParserOptions {
   onMessage(msg: WireMessage): void;
 }
 
+/** What the parser waits for next. */
+const enum Stage { Handshake, Length, Body }
+
 export class FrameParser {
-  private chunks: Buffer[] = [];
-  /** Read position inside chunks[0]. */
-  private head = 0;
-  /** Unread bytes across all chunks. */
-  private available = 0;
-  private handshakeDone = false;
-  /** Length of the message body being waited for, or -1 while waiting for a length prefix. */
-  private bodyLength = -1;
+  private stage = Stage.Handshake;
+  /** Bytes the current stage needs in all. */
+  private need = HANDSHAKE_LENGTH;
+  /**
+   * The current stage's bytes when they did not arrive in one chunk: allocated once at their
+   * final size and filled as chunks come, so a message trickling in one byte at a time costs
+   * one copy per byte, not a re-copy of everything so far (that made a 256 KiB message fed byte
+   * by byte take 4 s of CPU).
+   */
+  private partial: Buffer | undefined;
+  private filled = 0;
   /** Set after an error or stop(): further input is ignored. */
   private stopped = false;
 
@@ -50,125 +56,90 @@ export class FrameParser {
 
   /**
    * Feeds bytes; throws ProtocolError on the first violation (and ignores input after it).
-   * `transient`: the caller reuses `chunk`'s memory after this call (a shared read buffer), so
-   * unparsed bytes are copied out before returning. Messages delivered during the call may be
-   * views of `chunk`: consumers copy what they keep.
+   * `transient`: the caller reuses `chunk`'s memory after this call (a shared read buffer). Bytes
+   * kept past the call are always copied into memory of the parser's own, so either way is safe.
+   * Messages delivered during the call may be views of `chunk`: consumers copy what they keep.
    */
-  push(chunk: Buffer, transient = false): void {
+  push(chunk: Buffer, _transient = false): void {
     if (this.stopped || chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.available += chunk.length;
     try {
-      this.drain();
+      this.consume(chunk);
     } catch (err) {
       this.stop();
       throw err;
     }
-    if (transient && this.available > 0 && !this.stopped) this.ownLeftover();
-  }
-
-  /** Copies the unparsed tail into memory of our own (at most one message). */
-  private ownLeftover(): void {
-    const owned = Buffer.allocUnsafe(this.available);
-    let filled = 0;
-    for (let i = 0; i < this.chunks.length; i++) {
-      const c = this.chunks[i];
-      const from = i === 0 ? this.head : 0;
-      filled += c.copy(owned, filled, from);
-    }
-    this.chunks = [owned];
-    this.head = 0;
   }
 
   /** Stops delivering messages, e.g. once the connection is being torn down. */
   stop(): void {
     this.stopped = true;
-    this.chunks = [];
-    this.available = 0;
-    this.head = 0;
+    this.partial = undefined;
+    this.filled = 0;
   }
 
-  /** Bytes received but not yet parsed (bounded by maxMessageLength + one chunk). */
+  /** Bytes received but not yet parsed (at most one message). */
   get buffered(): number {
-    return this.available;
+    return this.filled;
   }
 
-  private drain(): void {
-    if (!this.handshakeDone) {
-      if (this.available >= 1 && this.peekByte() !== PROTOCOL.length) throw new ProtocolError('not a BitTorrent handshake');
-      if (this.available < HANDSHAKE_LENGTH) return;
-      const hs = this.take(HANDSHAKE_LENGTH);
-      if (hs.toString('latin1', 1, 20) !== PROTOCOL) throw new ProtocolError('not a BitTorrent handshake');
-      this.handshakeDone = true;
-      this.opts.onHandshake({
-        infoHash: Buffer.from(hs.subarray(28, 48)),
-        peerId: Buffer.from(hs.subarray(48, 68)),
-        extended: (hs[25] & 0x10) !== 0,
-        fast: (hs[27] & 0x04) !== 0,
-        dht: (hs[27] & 0x01) !== 0,
-      });
+  private consume(chunk: Buffer): void {
+    let pos = 0;
+    if (this.stage === Stage.Handshake && this.filled === 0 && chunk[0] !== PROTOCOL.length) throw new ProtocolError('not a BitTorrent handshake');
+    while (!this.stopped && pos < chunk.length) {
+      let unit: Buffer;
+      if (this.partial) {
+        const n = Math.min(this.need - this.filled, chunk.length - pos);
+        chunk.copy(this.partial, this.filled, pos, pos + n);
+        this.filled += n;
+        pos += n;
+        if (this.filled < this.need) return;
+        unit = this.partial;
+        this.partial = undefined;
+        this.filled = 0;
+      } else if (chunk.length - pos >= this.need) {
+        unit = chunk.subarray(pos, pos + this.need); // a view: no copy for a message inside one chunk
+        pos += this.need;
+      } else {
+        this.partial = Buffer.allocUnsafe(this.need);
+        this.filled = chunk.copy(this.partial, 0, pos);
+        return;
+      }
+      this.complete(unit);
     }
-    while (!this.stopped) {
-      if (this.bodyLength < 0) {
-        if (this.available < 4) return;
-        const len = this.readUInt32();
-        if (len === 0) {
-          this.opts.onMessage({ type: 'keep-alive' });
-          continue;
-        }
+  }
+
+  /** The current stage's bytes are all here. */
+  private complete(unit: Buffer): void {
+    switch (this.stage) {
+      case Stage.Handshake: {
+        if (unit.toString('latin1', 1, 20) !== PROTOCOL) throw new ProtocolError('not a BitTorrent handshake');
+        this.next(Stage.Length, 4);
+        this.opts.onHandshake({
+          infoHash: Buffer.from(unit.subarray(28, 48)),
+          peerId: Buffer.from(unit.subarray(48, 68)),
+          extended: (unit[25] & 0x10) !== 0,
+          fast: (unit[27] & 0x04) !== 0,
+          dht: (unit[27] & 0x01) !== 0,
+        });
+        return;
+      }
+      case Stage.Length: {
+        const len = unit.readUInt32BE(0);
+        if (len === 0) return this.opts.onMessage({ type: 'keep-alive' });
         if (len > this.opts.maxMessageLength) {
           throw new ProtocolError(`message of ${len} bytes exceeds the ${this.opts.maxMessageLength}-byte limit`);
         }
-        this.bodyLength = len;
+        return this.next(Stage.Body, len);
       }
-      if (this.available < this.bodyLength) return;
-      const body = this.take(this.bodyLength);
-      this.bodyLength = -1;
-      this.opts.onMessage(decodeBody(body));
+      case Stage.Body:
+        this.next(Stage.Length, 4);
+        return this.opts.onMessage(decodeBody(unit));
     }
   }
 
-  private peekByte(): number {
-    return this.chunks[0][this.head];
-  }
-
-  private readUInt32(): number {
-    const first = this.chunks[0];
-    if (first.length - this.head >= 4) {
-      const v = first.readUInt32BE(this.head);
-      this.advance(4);
-      return v;
-    }
-    return this.take(4).readUInt32BE(0);
-  }
-
-  /** Removes n bytes from the front: a view when they sit in one chunk, one copy otherwise. */
-  private take(n: number): Buffer {
-    const first = this.chunks[0];
-    if (first.length - this.head >= n) {
-      const view = first.subarray(this.head, this.head + n);
-      this.advance(n);
-      return view;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0];
-      const count = Math.min(n - filled, c.length - this.head);
-      c.copy(out, filled, this.head, this.head + count);
-      filled += count;
-      this.advance(count);
-    }
-    return out;
-  }
-
-  private advance(n: number): void {
-    this.head += n;
-    this.available -= n;
-    if (this.head === this.chunks[0].length) {
-      this.chunks.shift();
-      this.head = 0;
-    }
+  private next(stage: Stage, need: number): void {
+    this.stage = stage;
+    this.need = need;
   }
 }
 

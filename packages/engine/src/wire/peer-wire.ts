@@ -6,7 +6,7 @@
  */
 import * as net from 'node:net';
 import type { Socket } from 'node:net';
-import { ProtocolError } from '../errors.js';
+import { CtError } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { FrameParser } from './frame-parser.js';
 import {
@@ -18,7 +18,10 @@ export interface PeerWireOptions {
   maxMessageLength: number;
   /** Close when the peer's handshake has not arrived by then. */
   handshakeTimeoutMs: number;
-  /** Close when nothing at all arrived for this long (peers send keep-alives every ~2 min at most). */
+  /**
+   * Close when no complete message arrived for this long (peers send keep-alives every ~2 min at
+   * most). Bytes alone do not count: a peer trickling one byte a second never completes one.
+   */
   idleTimeoutMs: number;
   /** Send a keep-alive when we sent nothing for this long. */
   keepAliveMs: number;
@@ -31,11 +34,26 @@ export const DEFAULT_WIRE_OPTIONS: PeerWireOptions = {
   keepAliveMs: 60_000,
 };
 
+/** The other end went away (closed, reset): not our decision. */
+export class PeerGoneError extends CtError {
+  /** An orderly close (FIN), not a reset or a socket error. */
+  readonly clean: boolean;
+  constructor(message: string, clean: boolean) {
+    super('EPEER_GONE', message);
+    this.clean = clean;
+  }
+}
+
+/** A close that says nothing bad about the peer: ours without blame, or its orderly one. */
+export function isBlameless(err: Error): boolean {
+  return (err instanceof CtError && (err.code === 'ECLOSED' || err.code === 'EPEER_EVICTED')) || (err instanceof PeerGoneError && err.clean);
+}
+
 export interface PeerWireEvents {
   handshake: [HandshakeInfo];
   message: [WireMessage];
-  /** Emitted once; the error says why when the close was not a clean end. */
-  close: [Error | undefined];
+  /** Emitted once, with why: ours (a CtError we passed to destroy()) or the peer's (PeerGoneError). */
+  close: [Error];
   /** The socket's send buffer drained: uploads may continue. */
   drain: [];
 }
@@ -83,9 +101,13 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
       maxMessageLength: opts.maxMessageLength,
       onHandshake: (info) => {
         clearTimeout(this.handshakeTimer);
+        this.lastReceived = Date.now();
         this.emit('handshake', info);
       },
-      onMessage: (msg) => this.emit('message', msg),
+      onMessage: (msg) => {
+        this.lastReceived = Date.now();
+        this.emit('message', msg);
+      },
     });
     socket.setNoDelay(true);
     // Sockets created by connectWithSharedReads() deliver through onReadShared(); others emit
@@ -93,10 +115,10 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
     if (!sharedReadSockets.has(socket)) socket.on('data', (chunk: Buffer) => this.onBytes(chunk, false));
     else sharedReadSockets.set(socket, this);
     socket.on('drain', () => this.emit('drain'));
-    socket.on('error', (err) => this.destroy(err));
-    socket.on('close', () => this.destroy());
-    socket.on('end', () => this.destroy());
-    this.handshakeTimer = setTimeout(() => this.destroy(new ProtocolError('no handshake received in time')), opts.handshakeTimeoutMs);
+    socket.on('error', (err) => this.destroy(new PeerGoneError(`connection error: ${err.message}`, false)));
+    socket.on('close', () => this.destroy(new PeerGoneError('the peer closed the connection', true)));
+    socket.on('end', () => this.destroy(new PeerGoneError('the peer closed the connection', true)));
+    this.handshakeTimer = setTimeout(() => this.destroy(new CtError('ETIMEOUT', `no handshake in ${Math.round(opts.handshakeTimeoutMs / 1000)} s`)), opts.handshakeTimeoutMs);
     const tick = Math.min(opts.keepAliveMs, opts.idleTimeoutMs) / 4;
     this.timer = setInterval(() => this.checkTimers(), tick);
     this.timer.unref();
@@ -104,12 +126,16 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
 
   /** Bytes from the socket; `transient` when they sit in the shared read buffer. */
   onBytes(chunk: Buffer, transient: boolean): void {
-    this.lastReceived = Date.now();
     try {
       this.parser.push(chunk, transient);
     } catch (err) {
       this.destroy(err as Error);
     }
+  }
+
+  /** When the last complete message (or the handshake) arrived. */
+  get lastMessageAt(): number {
+    return this.lastReceived;
   }
 
   get isClosed(): boolean {
@@ -145,7 +171,9 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
     this.write(block);
   }
 
-  destroy(err?: Error): void {
+  /** Closes the connection; `reason` says why (it reaches `peer-disconnected`). */
+  destroy(reason: Error = new CtError('ECLOSED', 'closed by us')): void {
+    const err = reason;
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
@@ -174,7 +202,7 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
   private checkTimers(): void {
     const now = Date.now();
     if (now - this.lastReceived > this.opts.idleTimeoutMs) {
-      this.destroy(new ProtocolError('peer sent nothing for too long'));
+      this.destroy(new CtError('ETIMEOUT', `no complete message from the peer in ${Math.round(this.opts.idleTimeoutMs / 1000)} s`));
     } else if (now - this.lastSent > this.opts.keepAliveMs) {
       this.write(KEEP_ALIVE);
     }
