@@ -17,6 +17,11 @@ export class PacedPeer extends LoopbackServer {
   /** Every block served, in order. */
   readonly served: QueuedRequest[] = [];
   cancelsReceived = 0;
+  /** Requests received so far (served, queued, cancelled or dropped). */
+  requestsReceived = 0;
+  /** 1-based numbers of requests to drop silently, as transmission 3.00 sometimes does. */
+  readonly drop = new Set<number>();
+  readonly dropped: QueuedRequest[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -46,7 +51,8 @@ export class PacedPeer extends LoopbackServer {
     this.readMessages(socket, onHandshake, (msg) => {
       if (msg.length !== 13) return;
       const ref = { index: msg.readUInt32BE(1), begin: msg.readUInt32BE(5), length: msg.readUInt32BE(9) };
-      if (msg[0] === 6) this.queue.push(ref);
+      if (msg[0] === 6 && this.drop.has(++this.requestsReceived)) this.dropped.push(ref);
+      else if (msg[0] === 6) this.queue.push(ref);
       if (msg[0] === 8) this.onCancel(socket, ref);
     });
   }

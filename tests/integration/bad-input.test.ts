@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { bencodeEncode } from '@ct/engine';
@@ -67,7 +68,17 @@ test('no reachable peer: a clear error after --timeout, not a hang', async () =>
   const file = path.join(work, 'lonely.torrent');
   await writeFile(file, bencodeEncode({ info: { name: 'x', 'piece length': 16384, length: 10, pieces: Buffer.alloc(20) } }));
   const closedPort = await freePort();
-  assertOneLineError(await ctRun(['download', '--metainfo', file, '--seeds', `127.0.0.1:${closedPort}`, '--timeout', '2', '--download-dir', path.join(work, 'lonely')], 20_000), 1, /no peer reachable within 2 s/);
+  assertOneLineError(await ctRun(['download', '--metainfo', file, '--seeds', `127.0.0.1:${closedPort}`, '--timeout', '2', '--download-dir', path.join(work, 'lonely')], 20_000), 1, /no peer reachable within 2 s: 1 could not be connected to$/);
+  // A peer that accepts TCP and closes on our plaintext handshake, as one requiring encryption does.
+  const picky = createServer((s) => { s.on('error', () => undefined); s.once('data', () => s.destroy()); });
+  await new Promise<void>((r) => picky.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (picky.address() as AddressInfo).port;
+    assertOneLineError(await ctRun(['download', '--metainfo', file, '--seeds', `127.0.0.1:${port}`, '--timeout', '2', '--download-dir', path.join(work, 'lonely')], 20_000), 1,
+      /no peer reachable within 2 s: 1 peer closed the connection during the handshake \(they may require encryption/);
+  } finally {
+    picky.close();
+  }
 });
 
 test('a listen address in use is a clear error', async () => {

@@ -59,3 +59,25 @@ test('a read jumps a deep request queue: queued bulk requests are cancelled, not
     await peer.close();
   }
 });
+
+// Regression (issue 10): transmission 3.00 drops a request now and then and rejects it ~10 s later;
+// the last piece of every download from it waited for that. A request still open while later ones
+// were answered is sent again (peers serve in order), long before any request timeout.
+test('a request the peer silently dropped is sent again once later ones were answered', { timeout: 60_000 }, async () => {
+  const peer = new PacedPeer(meta.infoHash, meta.pieceCount, PIECE, data, 1);
+  peer.drop.add(5);
+  await peer.listen();
+  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  try {
+    // No snubbing to fall back on: only the lost-request rule can finish this download.
+    const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'dl-dropped'), peers: [peer.address], peer: { requestTimeoutMs: 600_000 } });
+    await new Promise<void>((resolve) => (torrent.isDone ? resolve() : torrent.once('done', () => resolve())));
+    assert.equal(peer.dropped.length, 1);
+    const [lost] = peer.dropped;
+    assert.ok(peer.served.some((r) => r.index === lost.index && r.begin === lost.begin), 'the dropped block was asked for again and served');
+    assert.ok((await readFile(path.join(work, 'dl-dropped', 'video.bin'))).equals(data));
+  } finally {
+    await session.close();
+    await peer.close();
+  }
+});

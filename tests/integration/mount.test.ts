@@ -186,11 +186,15 @@ test('three torrents in one mount: layout, modes, sizes, exact bytes, symlinks, 
   assert.equal(await isMounted(mnt), false);
 });
 
-test('a read no peer can serve fails with EIO after --read-timeout; the mount stays usable', async () => {
-  const { proc, mnt } = await mount('mnt-timeout', ['--metainfo', torrents.media, '--download-dir', path.join(work, 'dl-timeout'), '--read-timeout', '1']);
+test('a read no peer can serve fails with EIO after --read-timeout (not twice that); the mount stays usable', async () => {
+  const { proc, mnt } = await mount('mnt-timeout', ['--metainfo', torrents.media, '--download-dir', path.join(work, 'dl-timeout'), '--read-timeout', '3']);
+  const started = Date.now();
   const r = await sh(`dd if=${q(path.join(mnt, 'media/movie.mkv'))} of=/dev/null bs=64k count=1`, 30_000);
+  const elapsed = Date.now() - started;
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /Input\/output error/);
+  // Regression: the kernel retried the failed readahead with a new read, which waited N again.
+  assert.ok(elapsed >= 2900 && elapsed < 5000, `failed after ${elapsed} ms with --read-timeout 3`);
   assert.equal((await sh(`ls ${q(path.join(mnt, 'media'))}`)).code, 0, 'still answering');
   assert.equal((await ctRun(['umount', mnt])).code, 0);
   assert.equal(await proc.waitExit(15_000), 0);
@@ -202,14 +206,19 @@ test('a read no peer can serve fails with EIO after --read-timeout; the mount st
   assert.equal(await eagain.proc.waitExit(15_000), 0);
 });
 
-test('ct umount while a read waits for a piece nobody has: the read fails, the mount goes, nothing wedges', async () => {
+test('ct umount refuses while a file is open; --force fails the pending read with EIO, the mount goes, nothing wedges', async () => {
   const { proc, mnt } = await mount('mnt-pending', ['--metainfo', torrents.media, '--download-dir', path.join(work, 'dl-pending')]);
   const reading = sh(`cat ${q(path.join(mnt, 'media/movie.mkv'))} > /dev/null`, 60_000);
   await new Promise((r) => setTimeout(r, 500)); // let the read reach the mount
-  const r = await ctRun(['umount', mnt], 30_000);
+  const busy = await ctRun(['umount', mnt], 30_000);
+  assert.equal(busy.code, 1, 'without --force an open file keeps the mount');
+  assert.match(busy.stderr, /^ct: cannot unmount .*: 1 file is open in the mount \(close it, or use --force\)\n$/);
+  assert.ok(await isMounted(mnt));
+  const r = await ctRun(['umount', mnt, '--force'], 30_000);
   assert.equal(r.code, 0, r.stderr);
   const read = await reading;
   assert.notEqual(read.code, 0, 'the pending read failed instead of hanging');
+  assert.match(read.stderr, /Input\/output error/, 'EIO, not "Bad file descriptor"');
   assert.equal(await proc.waitExit(15_000), 0);
   assert.equal(await isMounted(mnt), false);
 });
@@ -218,6 +227,11 @@ test('a SIGKILLed mount is recovered: ct umount clears it and ct mount works aga
   const first = await mount('mnt-kill', ['--metainfo', torrents.media, '--seeds', seeds, '--download-dir', path.join(work, 'dl-kill')]);
   first.proc.kill('SIGKILL');
   await first.proc.exited;
+  // Regression: with the killed process's control socket left behind, the next ct mount failed
+  // with "Cannot find module 'nanoresource'". Mount again straight away, no ct umount first.
+  const second = await mount('mnt-kill', ['--metainfo', torrents.media, '--seeds', seeds, '--download-dir', path.join(work, 'dl-kill')]);
+  second.proc.kill('SIGKILL');
+  await second.proc.exited;
   // Either auto_unmount already removed it, or it is stale ("Transport endpoint is not connected").
   const um = await ctRun(['umount', first.mnt]);
   assert.ok(um.code === 0 || /not mounted/.test(um.stderr), um.stderr);

@@ -113,13 +113,22 @@ export class TorrentFsOperations {
 
   private read(fd: number, buf: Buffer, len: number, pos: number, cb: (bytesOrErr: number) => void): void {
     const handle = this.files.get(fd);
-    if (!handle) return cb(Errno.EBADF);
+    // Once unmounting has failed the pending reads, the kernel may still retry one: EIO as well.
+    if (!handle) return cb(this.files.isClosed ? Errno.EIO : Errno.EBADF);
     if (pos >= handle.size || len === 0) return cb(0);
-    const pending = this.files.beginRead(this.opts.readTimeoutMs);
+    // A read overlapping one that just timed out gets no new deadline: the kernel retries a
+    // failed readahead with a smaller read, which made --read-timeout N fail a read after 2N.
+    const retry = handle.recentTimeout(pos, len, Date.now(), this.opts.readTimeoutMs);
+    const pending = this.files.beginRead(retry ? 0 : this.opts.readTimeoutMs);
     // The bytes go straight into the kernel's reply buffer.
     handle.reader.read(pos, len, { signal: pending.signal, into: buf }).then(
       (bytes) => { pending.end(); cb(bytes.length); },
-      () => { pending.end(); cb(pending.timedOut && this.opts.eagain ? Errno.EAGAIN : Errno.EIO); },
+      () => {
+        pending.end();
+        // Only a full wait opens the window: retries inside it do not extend it.
+        if (pending.timedOut && !retry) handle.noteTimeout(pos, len, Date.now());
+        cb(pending.timedOut && this.opts.eagain ? Errno.EAGAIN : Errno.EIO);
+      },
     );
   }
 

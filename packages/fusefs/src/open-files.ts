@@ -6,10 +6,22 @@
  */
 import type { FileReader, ReadaheadOptions, TorrentFile } from '@ct/engine';
 
-export interface OpenFile {
-  readonly reader: FileReader;
-  readonly size: number;
-  readonly file: TorrentFile;
+export class OpenFile {
+  /** Byte ranges whose read ran out of time lately, newest last (a few at most). */
+  private timeouts: { start: number; end: number; at: number }[] = [];
+
+  constructor(readonly reader: FileReader, readonly size: number, readonly file: TorrentFile) {}
+
+  /** A read of [pos, pos+len) waited its full timeout and failed. */
+  noteTimeout(pos: number, len: number, now: number): void {
+    this.timeouts.push({ start: pos, end: pos + len, at: now });
+    if (this.timeouts.length > 8) this.timeouts.shift();
+  }
+
+  /** True when [pos, pos+len) overlaps a range that timed out less than `windowMs` ago. */
+  recentTimeout(pos: number, len: number, now: number, windowMs: number): boolean {
+    return this.timeouts.some((t) => now - t.at < windowMs && pos < t.end && t.start < pos + len);
+  }
 }
 
 /** One read in progress: its signal aborts at its deadline or when the mount goes away. */
@@ -27,6 +39,10 @@ export class OpenFiles {
   /** Reads in progress, aborted together by closeAll(). */
   private readonly reads = new Set<AbortController>();
   private closed = false;
+  /** Set by closeAll(): the mount is going away, reads of any handle fail with EIO. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   /**
    * Starts the clock of one read. A controller and a timer per read: AbortSignal.timeout() plus
@@ -52,7 +68,7 @@ export class OpenFiles {
   open(file: TorrentFile, size: number, readahead?: Partial<ReadaheadOptions>): number {
     const fd = this.next;
     this.next = this.next >= 0xfffffff0 ? 1 : this.next + 1;
-    this.handles.set(fd, { reader: file.createReader(readahead), size, file });
+    this.handles.set(fd, new OpenFile(file.createReader(readahead), size, file));
     return fd;
   }
 

@@ -16,7 +16,7 @@
  *   binding timeout would answer a read that our reader then completes into a freed buffer.
  */
 import { MountError, type Torrent } from '@ct/engine';
-import { createReadOnlyFuse, type FuseInstance } from './fuse-native.js';
+import { createReadOnlyFuse, fuseNative, type FuseInstance } from './fuse-native.js';
 import { TorrentFsOperations, type OpsOptions } from './fuse-ops.js';
 import { MountTree } from './mount-tree.js';
 import { fileStatus, torrentStatus, type FileStatus, type TorrentStatus } from './status.js';
@@ -41,6 +41,12 @@ export class TorrentMount {
   private unmounting: Promise<void> | undefined;
 
   constructor(readonly mountPoint: string, private readonly opts: TorrentMountOptions = {}) {
+    // Load the binding now, before anything stats a socket file (the CLI's control socket).
+    // Node 20's realpathSync consults the stat result of the *previous* stat call for path parts
+    // it has cached: after an lstat of a stale socket it stopped resolving at pnpm's symlink,
+    // loaded fuse-native from its link path, and its own require('nanoresource') then failed
+    // ("Cannot find module 'nanoresource'" on every mount after a kill -9, issue 10).
+    fuseNative();
     this.ops = new TorrentFsOperations(this.tree, this.torrents, {
       readTimeoutMs: opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
       eagain: opts.eagain ?? false,
@@ -59,6 +65,11 @@ export class TorrentMount {
       time: m.creationDate ?? this.tree.createdAt,
       files: torrent.files.map((f) => ({ path: f.path, length: f.length, index: f.index, symlinkTarget: f.symlinkTarget })),
     });
+  }
+
+  /** Files open in the mount right now (FUSE opens not yet released). */
+  get openFileCount(): number {
+    return this.ops.files.count;
   }
 
   get mounted(): boolean {

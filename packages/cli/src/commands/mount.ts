@@ -75,7 +75,12 @@ export async function mount(argv: string[]): Promise<number> {
     }
     control = await serveControl(mountPoint, {
       status: () => fuse.status(),
-      unmount: () => void stop().then(() => process.exit(0)),
+      // Like umount(8): a mount with files open stays unless forced (then their reads fail with EIO).
+      unmount: (force) => {
+        const open = fuse.openFileCount;
+        if (!force && open > 0) return { refuse: `${open} file${open > 1 ? 's are' : ' is'} open in the mount (close ${open > 1 ? 'them' : 'it'}, or use --force)` };
+        return { then: () => void stop().then(() => process.exit(0)) };
+      },
     });
     await fuse.mount();
   } catch (err) {

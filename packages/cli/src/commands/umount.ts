@@ -12,16 +12,17 @@ import { fusermountUnmount, isFuseMounted } from '../control/mount-table.js';
 
 export const umountHelp = `ct umount MOUNTPOINT [--force]
 
-  Unmounts a ct mount: the serving process fails pending reads with EIO, unmounts and exits.
-  A stale mount left by a killed process is removed too. --force detaches the mount even while
-  files in it are open (lazy unmount).`;
+  Unmounts a ct mount: the serving process unmounts and exits. While files in it are open it
+  refuses (as umount does), unless --force: then pending reads fail with EIO and the mount is
+  detached. A stale mount left by a killed process is removed too.`;
 
 export async function umount(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { force: { type: 'boolean' } }, true);
   if (positionals.length !== 1) throw new UsageError('give exactly one MOUNTPOINT');
   const mountPoint = path.resolve(positionals[0]);
   const socket = socketPathFor(mountPoint);
-  const answer = fs.existsSync(socket) ? await request(socket, 'unmount', 5000).catch(() => undefined) : undefined;
+  const answer = fs.existsSync(socket) ? await request(socket, 'unmount', 5000, { force: !!values.force }).catch(() => undefined) : undefined;
+  if (answer && typeof answer.error === 'string') throw new CtError('EMOUNT', `cannot unmount ${mountPoint}: ${answer.error}`);
   if (answer && typeof answer.pid === 'number') {
     await waitForExit(answer.pid, 15_000);
     if (!isFuseMounted(mountPoint)) return 0;

@@ -2,7 +2,8 @@
  * The local control socket of a running `ct mount`: `ct status` and `ct umount` talk to the
  * process that serves a mount through it. One Unix socket per mount point, in a per-user runtime
  * folder (mode 0700), named after a hash of the mount point's absolute path, so any shell finds
- * it from the path alone. The protocol is one JSON line each way: {"cmd":"status"|"unmount"}.
+ * it from the path alone. The protocol is one JSON line each way: {"cmd":"status"} or
+ * {"cmd":"unmount","force":bool}; a refused unmount answers {"error": why}.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -15,8 +16,11 @@ export type ControlCommand = 'status' | 'unmount';
 
 export interface ControlHandlers {
   status(): object;
-  /** Answered first, then run: the caller waits for the process to exit. */
-  unmount(): void;
+  /**
+   * Says whether it will unmount (`undefined`) or why not (files open and no `force`); when it
+   * will, the answer is sent first and `then` runs after: the caller waits for the process to exit.
+   */
+  unmount(force: boolean): { refuse?: string; then?: () => void };
 }
 
 export function controlDir(): string {
@@ -54,15 +58,18 @@ export async function serveControl(mountPoint: string, handlers: ControlHandlers
     socket.on('data', (d) => {
       line += d.toString('utf8');
       if (!line.includes('\n') || line.length > 4096) return;
-      let cmd: unknown;
+      let msg: { cmd?: unknown; force?: unknown } = {};
       try {
-        cmd = (JSON.parse(line) as { cmd?: unknown }).cmd;
+        msg = JSON.parse(line) as typeof msg;
       } catch {
-        cmd = undefined;
+        // answered as an unknown command below
       }
-      if (cmd === 'status') socket.end(JSON.stringify(handlers.status()) + '\n');
-      else if (cmd === 'unmount') socket.end(JSON.stringify({ ok: true, pid: process.pid }) + '\n', () => handlers.unmount());
-      else socket.end(JSON.stringify({ error: 'unknown command' }) + '\n');
+      if (msg.cmd === 'status') socket.end(JSON.stringify(handlers.status()) + '\n');
+      else if (msg.cmd === 'unmount') {
+        const decision = handlers.unmount(msg.force === true);
+        if (decision.refuse) socket.end(JSON.stringify({ error: decision.refuse, pid: process.pid }) + '\n');
+        else socket.end(JSON.stringify({ ok: true, pid: process.pid }) + '\n', () => decision.then?.());
+      } else socket.end(JSON.stringify({ error: 'unknown command' }) + '\n');
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -74,12 +81,12 @@ export async function serveControl(mountPoint: string, handlers: ControlHandlers
 }
 
 /** Sends one command and returns the parsed answer; rejects when nobody answers in time. */
-export function request(file: string, cmd: ControlCommand, timeoutMs = 5000): Promise<Record<string, unknown>> {
+export function request(file: string, cmd: ControlCommand, timeoutMs = 5000, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(file);
     let data = '';
     const timer = setTimeout(() => socket.destroy(new Error('no answer')), timeoutMs);
-    socket.on('connect', () => socket.write(JSON.stringify({ cmd }) + '\n'));
+    socket.on('connect', () => socket.write(JSON.stringify({ cmd, ...extra }) + '\n'));
     socket.on('data', (d) => { data += d.toString('utf8'); });
     socket.on('error', (err) => { clearTimeout(timer); reject(err); });
     socket.on('end', () => {

@@ -72,6 +72,9 @@ interface Outstanding { ref: BlockRef; sentAt: number }
  */
 export const PEX_MIN_GAP_MS = 500;
 
+/** How long after the last block an open request that was overtaken counts as lost. */
+const LOST_AFTER_MS = 2000;
+
 const blockKey = (index: number, begin: number) => index * 131072 + begin / BLOCK_SIZE;
 
 export class PeerSession implements PickerPeer {
@@ -112,6 +115,8 @@ export class PeerSession implements PickerPeer {
   readonly pipeline = new RequestPipeline();
   readonly downloadRate = new RateMeter();
   readonly uploadRate = new RateMeter();
+  /** When the newest request that was answered had been sent (see resendLost()). */
+  private newestAnsweredSentAt = 0;
   /** Last time a requested block arrived, or requests were (re)started after an idle period. */
   private lastProgressAt = Date.now();
   snubbed = false;
@@ -339,6 +344,7 @@ export class PeerSession implements PickerPeer {
     this.outstanding.delete(key);
     this.cancelled.delete(key);
     const now = Date.now();
+    if (out.sentAt > this.newestAnsweredSentAt) this.newestAnsweredSentAt = out.sentAt;
     this.lastProgressAt = now;
     this.snubbed = false;
     this.downloadRate.add(block.length, now);
@@ -442,6 +448,7 @@ export class PeerSession implements PickerPeer {
   tick(now: number): void {
     this.pipeline.onRateSample(this.downloadRate.rate(now));
     this.expireCancelled(now);
+    this.resendLost(now);
     if (this.outstanding.size > 0 && !this.snubbed && now - this.lastProgressAt > this.opts.requestTimeoutMs) {
       // The peer sits on our requests: hand them to others and ask it for one block at a time.
       this.snubbed = true;
@@ -450,6 +457,21 @@ export class PeerSession implements PickerPeer {
       this.lastProgressAt = now;
     }
     this.fillRequests();
+  }
+
+  /**
+   * Peers serve requests in order, so a request still open while one sent after it was answered
+   * more than LOST_AFTER_MS ago was dropped (transmission 3.00 drops one now and then and rejects
+   * it ~10 s later; a download's last piece waited for exactly that in every run). Such requests
+   * are sent again; a copy that still arrives twice costs one block.
+   */
+  private resendLost(now: number): void {
+    if (this.peerChoking || this.outstanding.size === 0 || now - this.lastProgressAt < LOST_AFTER_MS) return;
+    for (const o of this.outstanding.values()) {
+      if (o.sentAt >= this.newestAnsweredSentAt) continue;
+      o.sentAt = now;
+      this.wire.request(o.ref);
+    }
   }
 
   /**
