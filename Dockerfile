@@ -1,9 +1,9 @@
 # ct in a container: the CLI plus the FUSE pieces mounts need.
 #   docker build -t ct .
 #   docker run --rm ct demo
-#   docker run --rm -v "$PWD:/data" ct download --metainfo /data/x.torrent --seeds HOST:PORT --download-dir /data
+#   docker run --rm -v "$PWD:/data" ct download /data/x.torrent --seeds HOST:PORT --download-dir /data
 #   docker run --rm --device /dev/fuse --cap-add SYS_ADMIN --security-opt apparmor:unconfined \
-#     -v /tmp/mnt:/mnt:shared -v "$PWD:/data" ct mount /mnt/t --metainfo /data/x.torrent --seeds HOST:PORT --download-dir /data
+#     -v /tmp/mnt:/mnt:shared -v "$PWD:/data" ct mount /mnt/t --mkdir /data/x.torrent --seeds HOST:PORT --download-dir /data
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fuse libfuse2 gcc libc6-dev \
@@ -12,6 +12,7 @@ RUN apt-get update \
 WORKDIR /opt/ct
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json ./
 COPY packages ./packages
+COPY stubs ./stubs
 COPY tests/package.json ./tests/package.json
 RUN pnpm install --frozen-lockfile && pnpm run build
 ENTRYPOINT ["node", "/opt/ct/packages/cli/dist/main.js"]

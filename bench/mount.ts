@@ -64,7 +64,7 @@ async function ctMount(name: string, seedPort: number): Promise<Mounted & { star
   const dl = path.join(dir, `dl-${name}`);
   await fresh(dl);
   const startedAt = performance.now();
-  const child = spawn('node', [CT, 'mount', mnt, '--metainfo', torrentFile, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', dl, '--no-dht'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('node', [CT, 'mount', mnt, '--mkdir', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', dl, '--no-dht'], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let err = '';
   await new Promise<void>((resolve, reject) => {

@@ -33,4 +33,9 @@ pnpm install --frozen-lockfile --reporter=silent
 # (pnpm install also runs @ct/engine's install script, which builds the optional native
 # mapped-write path with the system C compiler; without one the engine uses pwrite.)
 pnpm run -s build
-echo "setup: ready (ct built in packages/cli/dist)"
+# `ct` on PATH: a link to the built CLI (it resolves paths against the caller's directory).
+BIN_DIR=/usr/local/bin
+SUDO=""
+[ "$(id -u)" -ne 0 ] && [ ! -w "$BIN_DIR" ] && SUDO="sudo"
+$SUDO ln -sf "$PWD/packages/cli/dist/main.js" "$BIN_DIR/ct"
+echo "setup: ready (ct is $BIN_DIR/ct -> packages/cli/dist/main.js)"

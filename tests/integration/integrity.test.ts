@@ -91,7 +91,7 @@ for (const writePath of ['mapped', 'pwrite'] as const) {
   test(`through the mount (${writePath} writes): 3 reader processes in random order, every byte right, 2 seeds`, async () => {
     for (const seed of [11, 12]) {
       const mnt = path.join(work, `mnt-${writePath}-${seed}`);
-      const proc = ct(['mount', mnt, '--metainfo', torrentPath, '--seeds', seedAddr, '--download-dir', path.join(work, `dl-${writePath}-${seed}`)],
+      const proc = ct(['mount', mnt, '--mkdir', '--metainfo', torrentPath, '--seeds', seedAddr, '--download-dir', path.join(work, `dl-${writePath}-${seed}`)],
         'ct mount', writePath === 'pwrite' ? { CT_NO_MAPPED_WRITE: '1' } : {});
       try {
         const deadline = Date.now() + 30_000;

@@ -119,7 +119,7 @@ test('ct mount takes a magnet: the torrent folder appears once the metadata arri
   const seedPort = await freePort();
   const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `127.0.0.1:${seedPort}`, '--quiet'], 'ct seed');
   const mnt = path.join(work, 'mnt-magnet');
-  const proc = ct(['mount', mnt, magnetOf(`&x.pe=127.0.0.1:${seedPort}`), '--download-dir', path.join(work, 'mnt-data'),
+  const proc = ct(['mount', mnt, '--mkdir', magnetOf(`&x.pe=127.0.0.1:${seedPort}`), '--download-dir', path.join(work, 'mnt-data'),
     '--state-dir', path.join(work, 'state-mount'), '--listen', '127.0.0.1:0'], 'ct mount magnet');
   t.after(async () => { await ctRun(['umount', mnt]); seeder.child.kill(); });
   const deadline = Date.now() + 60_000;

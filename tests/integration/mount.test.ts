@@ -40,7 +40,7 @@ async function isMounted(mnt: string): Promise<boolean> {
 async function mount(name: string, args: string[]): Promise<{ proc: Proc; mnt: string }> {
   const mnt = path.join(work, name);
   mounts.push(mnt);
-  const proc = ct(['mount', mnt, ...args], `ct mount ${name}`);
+  const proc = ct(['mount', mnt, '--mkdir', ...args], `ct mount ${name}`);
   const deadline = Date.now() + 30_000;
   while (!proc.stderr.includes('mounted')) {
     if (proc.exitCode !== null) throw new Error(`ct mount exited ${proc.exitCode}: ${proc.stderr}`);
@@ -115,8 +115,9 @@ test('three torrents in one mount: layout, modes, sizes, exact bytes, symlinks, 
   // Timestamps from the torrent's creation date; statfs answers (a full, read-only filesystem).
   assert.equal((await sh(`stat -c %Y ${q(path.join(mnt, 'links/a.txt'))}`)).stdout.trim(), '1700000000');
   const fsStat = (await sh(`stat -f -c '%S %b %a %l' ${q(mnt)}`)).stdout.trim().split(' ').map(Number);
-  assert.deepEqual([fsStat[0], fsStat[2], fsStat[3]], [4096, 0, 255]);
+  assert.deepEqual([fsStat[0], fsStat[3]], [4096, 255]);
   assert.ok(fsStat[1] * 4096 >= BIG, 'blocks cover the torrents');
+  assert.ok(fsStat[2] > 0 && fsStat[2] < fsStat[1], 'free = what is still to fetch');
   const writable = (await sh(`find ${q(mnt)} -perm /222 -not -type l`)).stdout.trim();
   assert.equal(writable, '', 'nothing writable');
 
@@ -133,6 +134,10 @@ test('three torrents in one mount: layout, modes, sizes, exact bytes, symlinks, 
   // The end of the 5 GiB file, and a stretch of zeros at 4.5 GiB, with dd skip=.
   const tail = await sh(`dd if=${q(path.join(mnt, 'big.bin'))} bs=1M skip=${BIG - bigTail.length} iflag=skip_bytes,fullblock count=1 2>/dev/null | sha256sum | cut -d' ' -f1`);
   assert.equal(tail.stdout.trim(), createHash('sha256').update(bigTail).digest('hex'), `last MiB past 4 GiB ${tail.stderr}`);
+  // du counts what is on disk: the whole movie (read above), next to nothing of the 5 GiB file.
+  await new Promise((r) => setTimeout(r, 1100)); // past the kernel's 1 s attribute cache
+  const du = (await sh(`du -k ${q(path.join(mnt, 'media/movie.mkv'))} ${q(path.join(mnt, 'big.bin'))}`)).stdout.trim().split('\n').map((l) => Number(l.split('\t')[0]));
+  assert.ok(du[0] >= 3 * 1024 && du[1] < 200 * 1024, `du: ${du.join(', ')} KiB`);
   const zeros = await sh(`dd if=${q(path.join(mnt, 'big.bin'))} bs=64k skip=${(4.5 * GiB) / 65536} count=1 2>/dev/null | tr -d '\\0' | wc -c`);
   assert.equal(zeros.stdout.trim(), '0', 'zeros at 4.5 GiB');
 
@@ -176,8 +181,17 @@ test('three torrents in one mount: layout, modes, sizes, exact bytes, symlinks, 
   assert.equal(status.pid, proc.child.pid);
   assert.deepEqual(status.torrents.map((t) => t.path).sort(), ['/big.bin', '/links', '/media']);
   assert.equal(status.torrents.find((t) => t.path === '/media')?.files.find((f) => f.path === 'movie.mkv')?.progress, 1);
+  // Text: one line per mount and per torrent; files only with --files or for one torrent.
   const text = await ctRun(['status']);
-  assert.match(text.stdout, new RegExp(`${mnt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid ${proc.child.pid}\\)`));
+  const lines = text.stdout.split('\n').filter((l) => l.includes(mnt) || l.startsWith('  /'));
+  assert.ok(lines.some((l) => l.startsWith(`${mnt}  pid ${proc.child.pid}  3 torrents`)), text.stdout);
+  assert.match(text.stdout, /^ {2}\/media {2}seeding {2}100\.0%/m);
+  assert.match(text.stdout, /^ {2}\/big\.bin {2}idle /m, 'an on-demand torrent nobody reads is idle');
+  assert.doesNotMatch(text.stdout, /movie\.mkv/);
+  const one = await ctRun(['status', path.join(mnt, 'media')]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /^ {4}100\.0% {2}movie\.mkv$/m);
+  assert.doesNotMatch(one.stdout, /big\.bin/);
 
   // The download folder holds only what was read: nothing of files nobody opened.
   const r = await ctRun(['umount', mnt]);

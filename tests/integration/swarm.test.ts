@@ -121,22 +121,6 @@ test('one session seeds two torrents on one port, another session downloads both
   }
 });
 
-test('on a terminal, download draws a progress bar (run under a real pseudo-terminal)', async () => {
-  const port = await freePort();
-  const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `127.0.0.1:${port}`, '--json'], 'ct seed tty');
-  await seeder.waitFor(/"type":"ready"/);
-  const dest = path.join(work, 'tty');
-  const cmd = [process.execPath, CT, 'download', '--metainfo', torrent, '--seeds', `127.0.0.1:${port}`, '--download-dir', dest, '--listen', '127.0.0.1:0']
-    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  // util-linux `script` gives the command a pty, so process.stdout.isTTY is true inside.
-  const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /\r\x1b\[K\[[#.]{24}\] \d+\.\d% /, 'a redrawn bar');
-  assert.match(r.stdout, /ETA/);
-  assert.match(r.stdout, /done: set/);
-  seeder.kill();
-});
-
 test('a peer that sits on our requests is snubbed: its requests go back, it gets one at a time', async () => {
   const silent = new HostilePeer('silent', meta.infoHash, meta.pieceCount, '127.0.0.7');
   await silent.listen();

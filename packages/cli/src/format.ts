@@ -1,4 +1,7 @@
-/** Human-readable sizes, rates and durations for terminal output. */
+/**
+ * Human-readable sizes, rates and durations for terminal output. One unit family throughout:
+ * binary sizes (KiB, MiB, GiB) and rates in the same units per second (MiB/s).
+ */
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -12,10 +15,8 @@ export function formatBytes(n: number): string {
   return u === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[u]}`;
 }
 
-/** Rates in decimal MB/s, as download tools usually print them. */
 export function formatRate(bytesPerSec: number): string {
-  if (bytesPerSec >= 1e6) return `${(bytesPerSec / 1e6).toFixed(1)} MB/s`;
-  return `${(bytesPerSec / 1e3).toFixed(1)} kB/s`;
+  return `${formatBytes(Math.round(bytesPerSec))}/s`;
 }
 
 export function formatDuration(seconds: number): string {

@@ -72,8 +72,11 @@ export class TorrentFsOperations {
     switch (node.kind) {
       case 'dir':
         return { ...base, mode: S_IFDIR | 0o555, size: 4096, nlink: 2 + this.tree.subdirCount(node), blocks: 8 };
-      case 'file':
-        return { ...base, mode: S_IFREG | 0o444, size: node.size, nlink: 1, blocks: Math.ceil(node.size / 512) };
+      case 'file': {
+        // Blocks are what is on disk so far (verified bytes), so `du` shows how much was fetched.
+        const file = this.torrents.get(node.torrent)?.files.find((f) => f.index === node.fileIndex);
+        return { ...base, mode: S_IFREG | 0o444, size: node.size, nlink: 1, blocks: Math.ceil((file?.downloaded ?? 0) / 512) };
+      }
       case 'link':
         return { ...base, mode: S_IFLNK | 0o444, size: Buffer.byteLength(node.target), nlink: 1, blocks: 0 };
     }
@@ -94,10 +97,16 @@ export class TorrentFsOperations {
 
   private statfs(): FuseStatfs {
     let bytes = 0;
-    for (const t of this.torrents.values()) bytes += t.metainfo.totalLength;
+    let missing = 0;
+    for (const t of this.torrents.values()) {
+      const s = t.stats();
+      bytes += s.totalBytes;
+      missing += s.totalBytes - s.verifiedBytes;
+    }
     const blocks = Math.ceil(bytes / 4096);
-    // A read-only filesystem that is exactly full: nothing free, nothing to allocate.
-    return { bsize: 4096, frsize: 4096, blocks, bfree: 0, bavail: 0, files: this.tree.size, ffree: 0, favail: 0, fsid: 0, flag: 1, namemax: 255 };
+    // Size: the torrents; free: what is still to fetch (so `df` shows progress); read-only (flag 1).
+    const free = Math.floor(missing / 4096);
+    return { bsize: 4096, frsize: 4096, blocks, bfree: free, bavail: free, files: this.tree.size, ffree: 0, favail: 0, fsid: 0, flag: 1, namemax: 255 };
   }
 
   private open(p: string, flags: number, cb: (err: number, fd?: number) => void): void {

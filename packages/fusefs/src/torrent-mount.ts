@@ -8,7 +8,8 @@
  * - `kernel_cache`: verified torrent data never changes, so pages the kernel cached stay valid
  *   across opens; a second `cat` of a file costs no FUSE call at all.
  * - `max_read=131072`: the kernel's limit for FUSE reads anyway; said so it is explicit.
- * - `attr_timeout`/`entry_timeout` 30 s: sizes and names never change once a torrent is mounted.
+ * - `entry_timeout` 30 s: names never change once a torrent is mounted; `attr_timeout` 1 s: sizes
+ *   never change, but a file's blocks (what is on disk, for `du`) grow as it downloads.
  * - `auto_unmount`: if the process dies (even SIGKILL), fusermount removes the mount instead of
  *   leaving "Transport endpoint is not connected" behind.
  * - `allow_other` only when asked: other users reading the mount is a deliberate choice.
@@ -80,11 +81,11 @@ export class TorrentMount {
     const fuse = createReadOnlyFuse(this.mountPoint, this.ops.operations(), {
       timeout: false,
       force: true, // a stale mount left by a killed process is replaced; a live one is refused
-      mkdir: true,
+      mkdir: false, // the CLI checks the mount point first (ct mount --mkdir creates it)
       autoUnmount: true,
       kernelCache: true,
       maxRead: 131072,
-      attrTimeout: 30,
+      attrTimeout: 1,
       entryTimeout: 30,
       allowOther: this.opts.allowOther ?? false,
       fsname: 'ct',

@@ -6,70 +6,85 @@ import { pipeline } from 'node:stream/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Option, type Command } from 'commander';
 import { CtError, UsageError } from '@ct/engine';
-import { isMagnet } from '@ct/engine';
-import { parse, parseNonNegativeInt, parseSeconds } from '../args.js';
-import { SOURCE_HELP, SOURCE_OPTIONS, loadSources, peersOf } from '../sources.js';
+import { parseListen, parseSeconds, parseSize } from '../options.js';
+import { examples } from '../output-options.js';
+import { SOURCE_NOTE, addSourceOptions, isTorrentArgument, loadOneSource, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession } from '../swarm.js';
 
-export const catHelp = `ct cat (--metainfo FILE | --magnet URI) [--seeds HOST:PORT,...] [--download-dir DIR] PATH [--offset N] [--length M]
+interface CatOptions extends SourceOptions {
+  downloadDir?: string;
+  offset: number;
+  length?: number;
+  listen: string;
+  timeout: number;
+}
 
-  Writes bytes [N, N+M) of PATH (its path inside the torrent) to stdout: the whole file by default.
-  Only the pieces under the read (and a small readahead) are downloaded. With --download-dir, data
-  already there is reused and what is fetched stays; without it a temporary folder is used.
-  --timeout SECONDS gives up when no peer is reachable (default 60).
+export function register(program: Command): void {
+  const cmd = program.command('cat')
+    .summary('write a byte range of one file to stdout, downloading only what it needs')
+    .description('Writes bytes [offset, offset+length) of PATH (its path inside the torrent, e.g. movie.mkv or\n' +
+      'pack/dir/a.bin) to stdout: the whole file by default. Only the pieces under the read and a small\n' +
+      'readahead are downloaded. With --download-dir data already there is reused and what is fetched\n' +
+      'stays; without it a temporary folder is used and removed.' + SOURCE_NOTE)
+    .argument('[torrent]', '.torrent file or magnet link (unless given with --metainfo/--magnet)')
+    .argument('[path]', 'the file inside the torrent');
+  addSourceOptions(cmd)
+    .option('--download-dir <dir>', 'keep what is fetched here and reuse what is there (default: a temporary folder)')
+    .option('--offset <bytes>', 'first byte to write (sizes take k, MiB, ...)', parseSize, 0)
+    .option('--length <bytes>', 'how many bytes (default: to the end of the file)', parseSize)
+    .option('--listen <host:port>', 'accept peers here', parseListen, '127.0.0.1:0')
+    .addOption(new Option('--timeout <seconds>', 'give up when no peer is reachable for this long').argParser(parseSeconds).default(60));
+  examples(cmd, [
+    'ct cat movie.torrent movie.mkv --offset 1MiB --length 64k | xxd | head',
+    'ct cat pack.torrent pack/docs/readme.txt',
+  ]);
+  cmd.action((a: string | undefined, b: string | undefined, opts: CatOptions) => cat(a, b, opts));
+}
 
-${SOURCE_HELP}`;
-
-export async function cat(argv: string[]): Promise<number> {
-  const { values, positionals: args } = parse(argv, {
-    ...SOURCE_OPTIONS,
-    'download-dir': { type: 'string' },
-    offset: { type: 'string' },
-    length: { type: 'string' },
-    listen: { type: 'string' },
-    timeout: { type: 'string' },
-  }, true);
-  const positionals = args.filter((a) => !isMagnet(a));
-  if (positionals.length !== 1) throw new UsageError('expected exactly one PATH inside the torrent');
-  const sources = await loadSources(values, args);
-  if (sources.length !== 1) throw new UsageError('give exactly one torrent');
-  const peers = peersOf(values);
-  const wanted = positionals[0].replace(/^\/+/, '');
-  const offset = parseNonNegativeInt(values.offset, 'offset', 0);
-  const timeoutSec = parseSeconds(values.timeout, 'timeout', 60);
-
-  const temp = values['download-dir'] ? undefined : await mkdtemp(path.join(tmpdir(), 'ct-cat-'));
-  const session = await openSession(values.listen ?? '127.0.0.1:0', values);
+async function cat(a: string | undefined, b: string | undefined, opts: CatOptions): Promise<void> {
+  const given = !!(opts.metainfo?.length || opts.magnet?.length);
+  // With --metainfo/--magnet the only argument is the path; otherwise the torrent comes first.
+  const [torrentArg, pathArg] = given && b === undefined ? [undefined, a] : [a, b];
+  if (torrentArg !== undefined && given) throw new UsageError('give the torrent once: as an argument or with --metainfo/--magnet');
+  if (torrentArg !== undefined && !isTorrentArgument(torrentArg) && pathArg === undefined) {
+    throw new UsageError(`missing the torrent (a .torrent file or magnet link) before "${torrentArg}"`);
+  }
+  if (pathArg === undefined) throw new UsageError('missing PATH: the file inside the torrent to write (ct info lists them)');
+  const source = await loadOneSource(opts, torrentArg ? [torrentArg] : []);
+  const wanted = pathArg.replace(/^\/+/, '');
+  const temp = opts.downloadDir ? undefined : await mkdtemp(path.join(tmpdir(), 'ct-cat-'));
+  const session = await openSession(opts.listen, opts);
   const cleanup = async () => {
     await session.close();
     if (temp) await rm(temp, { recursive: true, force: true });
   };
   onShutdown(cleanup, (sig) => (sig === 'SIGINT' ? 130 : 143));
   try {
-    const torrent = await addSource(session, sources[0], { downloadDir: values['download-dir'] ?? (temp as string), peers, onDemand: true }, timeoutSec,
+    const torrent = await addSource(session, source, { downloadDir: opts.downloadDir ?? (temp as string), peers: opts.seeds ?? [], onDemand: true }, opts.timeout,
       (m) => process.stderr.write(`ct: ${m}\n`));
     const meta = torrent.metainfo;
     const relative = meta.multiFile && wanted.startsWith(`${meta.name}/`) ? wanted.slice(meta.name.length + 1) : wanted;
     const file = torrent.files.find((f) => f.path === relative);
-    if (!file) throw new UsageError(`no file "${wanted}" in ${meta.name} (try ct info)`);
-    const length = Math.min(parseNonNegativeInt(values.length, 'length', file.length), Math.max(0, file.length - offset));
+    if (!file) throw new UsageError(`no file "${wanted}" in ${meta.name} (ct info lists them)`);
+    const length = Math.min(opts.length ?? file.length, Math.max(0, file.length - opts.offset));
+    if (length === 0) return;
     const noPeer = setTimeout(() => {
       if (!torrent.hasConnectedPeer) void torrent.close();
-    }, timeoutSec * 1000);
+    }, opts.timeout * 1000);
     try {
-      const bytes = file.createReadStream({ start: offset, end: offset + length - 1, chunkSize: 1024 * 1024 });
+      const bytes = file.createReadStream({ start: opts.offset, end: opts.offset + length - 1, chunkSize: 1024 * 1024 });
       await pipeline(bytes, process.stdout, { end: false });
     } catch (err) {
       if (err instanceof CtError && err.code === 'ECLOSED' && !torrent.hasConnectedPeer) {
-        throw new CtError('ENO_PEERS', `no peer reachable within ${timeoutSec} s`);
+        throw new CtError('ENO_PEERS', `no peer reachable within ${opts.timeout} s`);
       }
       throw err;
     } finally {
       clearTimeout(noPeer);
     }
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-    return 0;
   } finally {
     await cleanup();
   }

@@ -8,15 +8,23 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CtError, Session, createTorrent, parseMetainfo } from '@ct/engine';
-import { parse } from '../args.js';
+import type { Command } from 'commander';
 import { formatBytes } from '../format.js';
+import { parseMebibytes } from '../options.js';
+import { examples } from '../output-options.js';
 import { ProgressReporter, chooseMode } from '../progress.js';
 import { reportEvents, summary, waitForDone } from '../swarm.js';
 
-export const demoHelp = `ct demo [--size MIB] [--json]
-
-  Seeds generated sample content from one engine and downloads it with another over 127.0.0.1,
-  verifies the copy, and cleans up. Default size: 256 MiB.`;
+export function register(program: Command): void {
+  const cmd = program.command('demo')
+    .summary('seed and download generated content over loopback, then clean up')
+    .description('Makes sample files in a temporary folder, seeds them from one engine and downloads them with a second\n' +
+      'over 127.0.0.1 with the real progress output, checks the copy byte for byte and removes everything it made.')
+    .option('--size <MiB>', 'how much sample content', parseMebibytes, 256)
+    .option('--json', 'print only JSON lines (started, progress, done)');
+  examples(cmd, ['ct demo', 'ct demo --size 1024 --json']);
+  cmd.action((opts: { size: number; json?: boolean }) => demo(opts));
+}
 
 const SAMPLE_FILES = [
   ['README.txt', 0.0001],
@@ -27,10 +35,10 @@ const SAMPLE_FILES = [
   ['data/empty.txt', 0],
 ] as const;
 
-export async function demo(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { size: { type: 'string' }, json: { type: 'boolean' } });
-  const mib = values.size === undefined ? 256 : Number(values.size);
-  if (!Number.isFinite(mib) || mib <= 0 || mib > 8192) throw new CtError('EUSAGE', '--size must be between 1 and 8192 MiB');
+async function demo(opts: { size: number; json?: boolean }): Promise<void> {
+  const mib = opts.size;
+  const say = (text: string, fields: Record<string, unknown>) =>
+    process.stdout.write(opts.json ? JSON.stringify(fields) + '\n' : text + '\n');
   const work = await mkdtemp(path.join(tmpdir(), 'ct-demo-'));
   const sessions: Session[] = [];
   const cleanup = async () => {
@@ -45,23 +53,23 @@ export async function demo(argv: string[]): Promise<number> {
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, share === 0 ? '' : name === 'README.txt' ? 'Sample content made by `ct demo`.\n' : randomBytes(Math.round(mib * 1024 * 1024 * share)));
     }
-    process.stdout.write(`made ${SAMPLE_FILES.length} sample files (${mib} MiB) in ${source}\n`);
+    say(`made ${SAMPLE_FILES.length} sample files (${mib} MiB) in ${source}`, { type: 'sample', files: SAMPLE_FILES.length, mib, folder: source });
     const torrentData = await createTorrent(source);
     const meta = parseMetainfo(torrentData);
-    process.stdout.write(`torrent ${meta.name}: ${meta.pieceCount} pieces of ${formatBytes(meta.pieceLength)}, infohash ${meta.infoHashHex}\n`);
+    say(`torrent ${meta.name}: ${meta.pieceCount} pieces of ${formatBytes(meta.pieceLength)}, infohash ${meta.infoHashHex}`, { type: 'torrent', name: meta.name, pieces: meta.pieceCount, pieceLength: meta.pieceLength, infoHash: meta.infoHashHex });
 
     const seeder = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
     sessions.push(seeder);
     await seeder.addTorrent(meta, { downloadDir: path.dirname(source), readOnly: true });
     const seedAddr = `127.0.0.1:${seeder.listenAddress?.port}`;
-    process.stdout.write(`seeder listening on ${seedAddr}\n`);
+    say(`seeder listening on ${seedAddr}`, { type: 'started', seeder: seedAddr });
 
     const leecher = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
     sessions.push(leecher);
     const dest = path.join(work, 'leecher');
     const started = Date.now();
     const torrent = await leecher.addTorrent(meta, { downloadDir: dest, peers: [seedAddr] });
-    const reporter = new ProgressReporter(torrent, chooseMode(!!values.json, false));
+    const reporter = new ProgressReporter(torrent, chooseMode(opts), { role: 'download' });
     reportEvents(torrent, reporter);
     reporter.start();
     try {
@@ -69,13 +77,13 @@ export async function demo(argv: string[]): Promise<number> {
     } finally {
       reporter.stop();
     }
-    process.stdout.write(summary(torrent, (Date.now() - started) / 1000) + '\n');
+    const seconds = (Date.now() - started) / 1000;
+    say(summary(torrent, seconds), { type: 'done', ...torrent.stats(), seconds });
     for (const [name] of SAMPLE_FILES) {
       const [a, b] = await Promise.all([readFile(path.join(source, name)), readFile(path.join(dest, meta.name, name))]);
       if (!a.equals(b)) throw new CtError('ESTORAGE', `demo copy of ${name} differs from the original`);
     }
-    process.stdout.write(`verified: all ${SAMPLE_FILES.length} files are byte-identical; cleaning up ${work}\n`);
-    return 0;
+    say(`verified: all ${SAMPLE_FILES.length} files are byte-identical; cleaning up ${work}`, { type: 'verified', files: SAMPLE_FILES.length });
   } finally {
     await cleanup();
   }

@@ -1,22 +1,50 @@
-/** `ct info`: print what a .torrent describes. */
-import { UsageError } from '@ct/engine';
-import { parse } from '../args.js';
+/** `ct info`: print what a .torrent describes, or what a magnet link says. */
+import type { Command } from 'commander';
 import { formatBytes } from '../format.js';
-import { loadTorrentFile } from '../load-torrent.js';
+import { magnetOf } from '../magnet-link.js';
+import { collect, collectMagnet } from '../options.js';
+import { examples } from '../output-options.js';
+import { loadOneSource } from '../sources.js';
 
-export const infoHelp = `ct info FILE [--json]
+interface InfoOptions { json?: boolean; metainfo?: string[]; magnet?: string[] }
 
-  Prints the name, infohash, piece length, trackers and files of a .torrent.`;
+export function register(program: Command): void {
+  const cmd = program.command('info')
+    .summary('show what a .torrent holds (or what a magnet link says)')
+    .description('Prints the name, infohash, size, piece length, trackers, magnet link and files of a .torrent. File\n' +
+      'names are shown as ct will write them: components such as "..", ".", empty names, "/", "\\\\" and NUL are\n' +
+      'neutralised, and names that collide after that get a " (n)" suffix. For a magnet link: its infohash,\n' +
+      'name, trackers and peers (the files are known only once its metadata arrives).')
+    .argument('[torrent]', '.torrent file or magnet link')
+    .option('--metainfo <file>', 'the .torrent file (or give it as an argument)', collect)
+    .option('--magnet <uri>', 'the magnet link (or give it as an argument)', collectMagnet)
+    .option('--json', 'print JSON');
+  examples(cmd, ['ct info ubuntu.torrent', "ct info 'magnet:?xt=urn:btih:...&dn=name' --json"]);
+  cmd.action((torrent: string | undefined, opts: InfoOptions) => info(torrent, opts));
+}
 
-export async function info(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, true);
-  if (positionals.length !== 1) throw new UsageError('expected exactly one .torrent file');
-  const meta = await loadTorrentFile(positionals[0]);
+async function info(arg: string | undefined, opts: InfoOptions): Promise<void> {
+  const source = await loadOneSource(opts, arg ? [arg] : []);
+  if (source.kind === 'magnet') {
+    const m = source.magnet;
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ infoHash: m.infoHashHex, name: m.name, trackers: m.trackers, peers: m.peers }, null, 2) + '\n');
+      return;
+    }
+    const lines = [`magnet link (metadata not fetched)`, `infohash:     ${m.infoHashHex}`];
+    if (m.name) lines.push(`name:         ${m.name}`);
+    if (m.trackers.length) lines.push(`trackers:     ${m.trackers.map((t) => t.join(' ')).join(' | ')}`);
+    if (m.peers.length) lines.push(`peers:        ${m.peers.join(' ')}`);
+    process.stdout.write(lines.join('\n') + '\n');
+    return;
+  }
+  const meta = source.meta;
   const files = meta.files.filter((f) => !f.pad);
-  if (values.json) {
+  if (opts.json) {
     process.stdout.write(JSON.stringify({
       name: meta.name,
       infoHash: meta.infoHashHex,
+      magnet: magnetOf(meta),
       pieceLength: meta.pieceLength,
       pieces: meta.pieceCount,
       totalLength: meta.totalLength,
@@ -25,11 +53,12 @@ export async function info(argv: string[]): Promise<number> {
       creationDate: meta.creationDate?.toISOString(),
       files: files.map((f) => ({ path: f.path.join('/'), length: f.length })),
     }, null, 2) + '\n');
-    return 0;
+    return;
   }
   const lines = [
     `name:         ${meta.name}`,
     `infohash:     ${meta.infoHashHex}`,
+    `magnet:       ${magnetOf(meta)}`,
     `size:         ${formatBytes(meta.totalLength)} (${meta.totalLength} bytes)`,
     `pieces:       ${meta.pieceCount} x ${formatBytes(meta.pieceLength)}`,
     `private:      ${meta.private ? 'yes' : 'no'}`,
@@ -38,7 +67,6 @@ export async function info(argv: string[]): Promise<number> {
   if (meta.comment) lines.push(`comment:      ${meta.comment}`);
   if (meta.announce.length) lines.push(`trackers:     ${meta.announce.map((t) => t.join(' ')).join(' | ')}`);
   lines.push(`files (${files.length}):`);
-  for (const f of files) lines.push(`  ${formatBytes(f.length).padStart(10)}  ${meta.multiFile ? meta.name + '/' : ''}${f.path.join('/')}`);
+  files.forEach((f, i) => lines.push(`  ${String(i + 1).padStart(4)}  ${formatBytes(f.length).padStart(10)}  ${meta.multiFile ? meta.name + '/' : ''}${f.path.join('/')}`));
   process.stdout.write(lines.join('\n') + '\n');
-  return 0;
 }

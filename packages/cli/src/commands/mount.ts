@@ -4,50 +4,85 @@
  * --download-all; what is verified is seeded. `ct status` asks this process over its control
  * socket.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UsageError, isMagnet, type Torrent } from '@ct/engine';
+import { Option, type Command } from 'commander';
+import { MountError, UsageError, type Torrent } from '@ct/engine';
 import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
-import { parse, parseSeconds } from '../args.js';
 import { serveControl } from '../control/control-socket.js';
-import { SOURCE_HELP, SOURCE_OPTIONS, loadSources, peersOf, sourceName } from '../sources.js';
+import { isFuseMounted } from '../control/mount-table.js';
+import { parseListen, parseSeconds } from '../options.js';
+import { examples } from '../output-options.js';
+import { SOURCE_NOTE, addSourceOptions, loadSources, sourceName, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession } from '../swarm.js';
 
-export const mountHelp = `ct mount MOUNTPOINT (--metainfo FILE | --magnet URI | 'magnet:?...') [more torrents ...]
-         [--seeds HOST:PORT[,...]] [--download-dir DIR] [--read-timeout SECONDS] [--eagain]
-         [--download-all] [--allow-other]
+interface MountOptions extends SourceOptions {
+  downloadDir: string;
+  readTimeout: number;
+  eagain?: boolean;
+  downloadAll?: boolean;
+  allowOther?: boolean;
+  listen: string;
+  mkdir?: boolean;
+}
 
-  Mounts the torrents read-only at MOUNTPOINT (created if missing): a multi-file torrent is a
-  folder named after it, a single-file torrent's file sits at the top. Reads wait for their
-  pieces, which are fetched first; a read still waiting after --read-timeout (default ${DEFAULT_READ_TIMEOUT_MS / 1000} s)
-  fails with EIO (EAGAIN with --eagain). Only what is read is downloaded (plus readahead), into
-  DIR (default ~/.cache/ct), unless --download-all. Extended attribute user.ct.status (alias
-  user.torrent.status) on any entry holds JSON progress. Runs in the foreground until Ctrl-C,
-  SIGTERM or \`ct umount MOUNTPOINT\`. A magnet link's folder appears once its metadata arrives.
+export function register(program: Command): void {
+  const cmd = program.command('mount')
+    .summary('mount torrents as a read-only folder that streams (FUSE)')
+    .description('Mounts the torrents read-only at MOUNTPOINT, in this process, in the foreground until Ctrl-C, SIGTERM or\n' +
+      '`ct umount MOUNTPOINT`. A multi-file torrent is a folder named after it, a single-file torrent\'s file sits\n' +
+      'at the top. Reads wait for their pieces, which are fetched first; a read still waiting after --read-timeout\n' +
+      'fails with EIO (EAGAIN with --eagain). Only what is read is downloaded (plus readahead) unless\n' +
+      '--download-all; what is there is seeded. The extended attribute user.ct.status (alias user.torrent.status)\n' +
+      'on any entry holds JSON progress. A magnet link\'s folder appears once its metadata arrives.\n' +
+      'MOUNTPOINT must be an empty folder (created with --mkdir).' + SOURCE_NOTE)
+    .argument('<mountpoint>', 'an empty folder')
+    .argument('[torrents...]', '.torrent files and magnet links');
+  addSourceOptions(cmd)
+    .addOption(new Option('--download-dir <dir>', 'where fetched data goes').default(path.join(os.homedir(), '.cache', 'ct'), '~/.cache/ct'))
+    .addOption(new Option('--read-timeout <seconds>', 'fail a read still waiting after this long').argParser(parseSeconds).default(DEFAULT_READ_TIMEOUT_MS / 1000))
+    .option('--eagain', 'fail timed-out reads with EAGAIN instead of EIO (as rqbit-fuse)')
+    .option('--download-all', 'fetch every file in the background, not just what is read')
+    .option('--allow-other', 'let other users read the mount (needs user_allow_other in /etc/fuse.conf unless root)')
+    .option('--listen <host:port>', 'accept peers here (port 0: any free port)', parseListen, '0.0.0.0:0')
+    .option('--mkdir', 'create MOUNTPOINT if it does not exist');
+  examples(cmd, [
+    'ct mount ~/torrents movie.torrent dataset.torrent',
+    "ct mount ./mnt 'magnet:?xt=urn:btih:...' --download-all --read-timeout 30",
+    'mpv ./mnt/movie.mkv; ct umount ./mnt',
+  ]);
+  cmd.action((mountPoint: string, torrents: string[], opts: MountOptions) => mount(mountPoint, torrents, opts));
+}
 
-${SOURCE_HELP}`;
+/** The mount point must be an empty folder that nothing is mounted on: said before libfuse says it worse. */
+function prepareMountPoint(mountPoint: string, mkdir: boolean): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(mountPoint);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTCONN') return; // a mount left by a killed process: replaced when mounting
+    if (code !== 'ENOENT') throw new MountError(`cannot use ${mountPoint}: ${(err as Error).message}`);
+    if (!mkdir) throw new UsageError(`${mountPoint} does not exist (create it, or add --mkdir)`);
+    fs.mkdirSync(mountPoint, { recursive: true });
+    process.stderr.write(`ct: created ${mountPoint}\n`);
+    return;
+  }
+  if (!st.isDirectory()) throw new UsageError(`${mountPoint} is not a folder`);
+  if (isFuseMounted(mountPoint)) throw new MountError(`cannot mount ${mountPoint}: mount point in use (another mount is there)`);
+  if (fs.readdirSync(mountPoint).length > 0) throw new UsageError(`${mountPoint} is not empty (a mount would hide what is in it): use an empty folder`);
+}
 
-export async function mount(argv: string[]): Promise<number> {
-  const { values, positionals: args } = parse(argv, {
-    ...SOURCE_OPTIONS,
-    'download-dir': { type: 'string' },
-    'read-timeout': { type: 'string' },
-    eagain: { type: 'boolean' },
-    'download-all': { type: 'boolean' },
-    'allow-other': { type: 'boolean' },
-    listen: { type: 'string' },
-  }, true);
-  const positionals = args.filter((a) => !isMagnet(a));
-  if (positionals.length !== 1) throw new UsageError('give exactly one MOUNTPOINT (ct mount --help)');
-  const mountPoint = path.resolve(positionals[0]);
-  const sources = await loadSources(values, args);
-  const readTimeoutMs = parseSeconds(values['read-timeout'], 'read-timeout', DEFAULT_READ_TIMEOUT_MS / 1000) * 1000;
-  const downloadDir = values['download-dir'] ?? path.join(os.homedir(), '.cache', 'ct');
-  const peers = peersOf(values);
-
-  const session = await openSession(values.listen, values);
-  const fuse = new TorrentMount(mountPoint, { readTimeoutMs, eagain: !!values.eagain, allowOther: !!values['allow-other'] });
+async function mount(mountArg: string, torrentArgs: string[], opts: MountOptions): Promise<void> {
+  const mountPoint = path.resolve(mountArg);
+  const sources = await loadSources(opts, torrentArgs);
+  prepareMountPoint(mountPoint, !!opts.mkdir);
+  const session = await openSession(opts.listen, opts);
+  const fuse = new TorrentMount(mountPoint, { readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther });
   const torrents: Torrent[] = [];
+  /** Magnets still waiting for their metadata (ct status says so). */
+  const waiting = new Set<string>();
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -59,22 +94,27 @@ export async function mount(argv: string[]): Promise<number> {
   };
   let control: Awaited<ReturnType<typeof serveControl>> | undefined;
   try {
-    const opts = { downloadDir, peers, onDemand: !values['download-all'] };
+    const addOpts = { downloadDir: opts.downloadDir, peers: opts.seeds ?? [], onDemand: !opts.downloadAll };
     const show = (torrent: Torrent) => {
       torrent.on('error', (err) => process.stderr.write(`ct: ${torrent.metainfo.name}: ${err.message}\n`));
       torrents.push(torrent);
       return fuse.add(torrent);
     };
-    for (const source of sources) if (source.kind === 'file') show(await session.addTorrent(source.meta, opts));
+    for (const source of sources) if (source.kind === 'file') show(await session.addTorrent(source.meta, addOpts));
     // Magnets join the mounted tree when their metadata arrives (no timeout: the mount waits).
     for (const source of sources) {
       if (source.kind !== 'magnet') continue;
-      void addSource(session, source, opts, undefined, (m) => process.stderr.write(`ct: ${m}\n`)).then(
-        (torrent) => process.stderr.write(`ct: ${sourceName(source)} is at ${path.join(mountPoint, show(torrent))}\n`),
-        (err: Error) => { if (!stopping) process.stderr.write(`ct: ${sourceName(source)}: ${err.message}\n`); });
+      const name = sourceName(source);
+      waiting.add(name);
+      void addSource(session, source, addOpts, undefined, (m) => process.stderr.write(`ct: ${m}\n`)).then(
+        (torrent) => {
+          waiting.delete(name);
+          process.stderr.write(`ct: ${name} is at ${path.join(mountPoint, show(torrent))}\n`);
+        },
+        (err: Error) => { if (!stopping) process.stderr.write(`ct: ${name}: ${err.message}\n`); });
     }
     control = await serveControl(mountPoint, {
-      status: () => fuse.status(),
+      status: () => ({ ...fuse.status(), waitingForMetadata: [...waiting] }),
       // Like umount(8): a mount with files open stays unless forced (then their reads fail with EIO).
       unmount: (force) => {
         const open = fuse.openFileCount;
@@ -89,5 +129,5 @@ export async function mount(argv: string[]): Promise<number> {
   }
   onShutdown(stop, () => 0);
   process.stderr.write(`ct: mounted ${sources.length} torrent(s) at ${mountPoint} (pid ${process.pid}); ct umount ${mountPoint} to stop\n`);
-  return new Promise<number>(() => undefined); // serves until a signal or `ct umount`
+  return new Promise<void>(() => undefined); // serves until a signal or `ct umount`
 }

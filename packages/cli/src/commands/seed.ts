@@ -1,46 +1,62 @@
 /** `ct seed`: check existing data and serve it to peers until stopped. */
-import { UsageError } from '@ct/engine';
-import { parse, parseSeconds, requireOption } from '../args.js';
-import { formatBytes } from '../format.js';
+import { Option, type Command } from 'commander';
+import { formatBytes, formatDuration } from '../format.js';
+import { parseListen, parseSeconds } from '../options.js';
+import { addOutputOptions, examples, logger, type OutputOptions } from '../output-options.js';
 import { ProgressReporter, chooseMode } from '../progress.js';
-import { SOURCE_HELP, SOURCE_OPTIONS, loadSources, peersOf, rejectStray } from '../sources.js';
+import { checkSeedDir } from '../seed-check.js';
+import { SOURCE_NOTE, addSourceOptions, loadOneSource, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession, reportEvents } from '../swarm.js';
 
-export const seedHelp = `ct seed (--metainfo FILE | --magnet URI) --download-dir DIR --listen HOST:PORT [--json] [--quiet]
+interface SeedOptions extends SourceOptions, OutputOptions {
+  downloadDir: string;
+  listen: string;
+  timeout: number;
+}
 
-  Checks the data in DIR against the torrent, then serves every verified piece until Ctrl-C or
-  SIGTERM, announcing to the torrent's trackers and to the DHT so leechers can find it. Files are
-  opened read-only; pieces that are missing or damaged are reported and not served.
+export function register(program: Command): void {
+  const cmd = program.command('seed')
+    .summary('check existing data and serve it')
+    .description('Checks the data in the download dir against the torrent, says how much of it is there, then serves\n' +
+      'every verified piece until Ctrl-C or SIGTERM (exit 0), announcing to its trackers and the DHT. Files are\n' +
+      'opened read-only; every piece is hashed again before it is uploaded. Peers given with --seeds are\n' +
+      'dialed (for clients that never dial loopback or LAN peers). A folder holding none of the files is refused.' + SOURCE_NOTE)
+    .argument('[torrent]', '.torrent file or magnet link');
+  addSourceOptions(cmd)
+    .option('--download-dir <dir>', 'the folder holding the data (the torrent\'s folder is inside it)', '.')
+    .option('--listen <host:port>', 'accept peers here (port 0: any free port)', parseListen, '0.0.0.0:0')
+    .addOption(new Option('--timeout <seconds>', 'for a magnet: how long to wait for its metadata').argParser(parseSeconds).default(60));
+  addOutputOptions(cmd);
+  examples(cmd, [
+    'ct seed ubuntu.torrent --download-dir ~/Downloads --listen 0.0.0.0:6881',
+    'ct seed pack.torrent --seeds 192.168.1.20:51413   # also dial a client that will not dial us',
+  ]);
+  cmd.action((torrent: string | undefined, opts: SeedOptions) => seed(torrent, opts));
+}
 
-${SOURCE_HELP}
-  --timeout SECONDS     for a magnet: how long to wait for its metadata (default 60)`;
-
-export async function seed(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    ...SOURCE_OPTIONS,
-    timeout: { type: 'string' },
-    'download-dir': { type: 'string' },
-    listen: { type: 'string' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-  }, true);
-  rejectStray(positionals);
-  const sources = await loadSources(values, positionals);
-  if (sources.length !== 1) throw new UsageError('give exactly one torrent (--metainfo FILE, --magnet URI or a magnet link)');
-  const dir = requireOption(values['download-dir'], 'download-dir');
-  const session = await openSession(requireOption(values.listen, 'listen'), values);
-  onShutdown(() => session.close(), () => 0);
-  const torrent = await addSource(session, sources[0], { downloadDir: dir, readOnly: true, peers: peersOf(values) },
-    parseSeconds(values.timeout, 'timeout', 60), (message) => { if (!values.quiet) process.stderr.write(`ct: ${message}\n`); });
+async function seed(arg: string | undefined, opts: SeedOptions): Promise<void> {
+  const source = await loadOneSource(opts, arg ? [arg] : []);
+  if (source.kind === 'file') checkSeedDir(source.meta, opts.downloadDir);
+  const session = await openSession(opts.listen, opts);
+  const started = Date.now();
+  const torrent = await addSource(session, source, { downloadDir: opts.downloadDir, readOnly: true, peers: opts.seeds ?? [] }, opts.timeout, logger(opts));
+  if (source.kind === 'magnet') checkSeedDir(torrent.metainfo, opts.downloadDir);
+  onShutdown(async () => {
+    const s = torrent.stats();
+    if (!opts.json) process.stdout.write(`uploaded ${formatBytes(s.uploaded)} in ${formatDuration((Date.now() - started) / 1000)}\n`);
+    else process.stdout.write(JSON.stringify({ type: 'stopped', uploaded: s.uploaded, seconds: (Date.now() - started) / 1000 }) + '\n');
+    await session.close();
+  }, () => 0);
   const meta = torrent.metainfo;
-  const reporter = new ProgressReporter(torrent, chooseMode(!!values.json, !!values.quiet));
+  const reporter = new ProgressReporter(torrent, chooseMode(opts), { role: 'seed', verbose: opts.verbose });
   reportEvents(torrent, reporter);
   const s = torrent.stats();
   const addr = session.listenAddress;
-  const present = `${s.piecesHave}/${s.piecesTotal} pieces (${formatBytes(s.verifiedBytes)} of ${formatBytes(s.totalBytes)})`;
+  const present = s.piecesHave === s.piecesTotal ? `all ${formatBytes(s.totalBytes)}`
+    : `${formatBytes(s.verifiedBytes)} of ${formatBytes(s.totalBytes)} (${s.piecesHave}/${s.piecesTotal} pieces; the rest is missing or damaged)`;
   reporter.event('ready', `seeding ${meta.name} (${meta.infoHashHex}) on ${addr?.host}:${addr?.port}: ${present}`,
     { name: meta.name, infoHash: meta.infoHashHex, host: addr?.host, port: addr?.port, piecesHave: s.piecesHave, piecesTotal: s.piecesTotal });
-  if (values.quiet) process.stdout.write(`seeding on ${addr?.host}:${addr?.port}: ${present}\n`);
+  if (opts.quiet) process.stdout.write(`seeding on ${addr?.host}:${addr?.port}: ${present}\n`);
   reporter.start();
-  return new Promise<number>(() => undefined); // runs until a signal
+  return new Promise<void>(() => undefined); // runs until a signal
 }

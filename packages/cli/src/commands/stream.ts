@@ -1,44 +1,47 @@
 /** `ct stream`: serve a torrent's files over HTTP, downloading on demand what clients read. */
-import { UsageError } from '@ct/engine';
-import { parse, parseSeconds, requireOption } from '../args.js';
+import { Option, type Command } from 'commander';
 import { serveHttp } from '../http.js';
+import { parseHttp, parseListen, parseSeconds } from '../options.js';
+import { addOutputOptions, examples, logger, type OutputOptions } from '../output-options.js';
 import { ProgressReporter, chooseMode } from '../progress.js';
-import { SOURCE_HELP, SOURCE_OPTIONS, loadSources, peersOf, rejectStray } from '../sources.js';
+import { SOURCE_NOTE, addSourceOptions, loadOneSource, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession, reportEvents } from '../swarm.js';
 
-export const streamHelp = `ct stream (--metainfo FILE | --magnet URI) [--seeds HOST:PORT,...] --http HOST:PORT [--download-dir DIR] [--json]
+interface StreamOptions extends SourceOptions, OutputOptions {
+  http: string;
+  downloadDir: string;
+  listen: string;
+  timeout: number;
+}
 
-  Serves every file of the torrent over HTTP with Range support (players can start and seek) at
-  /<torrent name>/<path> (a single-file torrent: /<file name>); / lists them. Only what clients
-  read (plus readahead) is downloaded, into DIR (default: current directory). Runs until Ctrl-C.
+export function register(program: Command): void {
+  const cmd = program.command('stream')
+    .summary('serve a torrent\'s files over HTTP (Range, seeking), downloading on demand')
+    .description('Serves every file of the torrent over HTTP with Range (players can start at once and seek) at\n' +
+      '/<torrent name>/<path> (a single-file torrent: /<file name>), each segment percent-encoded; / lists them.\n' +
+      'Only what clients read (plus readahead) is downloaded. Runs until Ctrl-C.' + SOURCE_NOTE)
+    .argument('[torrent]', '.torrent file or magnet link');
+  addSourceOptions(cmd)
+    .option('--http <[host:]port>', 'where to serve (a bare port means 127.0.0.1)', parseHttp, '127.0.0.1:8888')
+    .option('--download-dir <dir>', 'where fetched data goes', '.')
+    .option('--listen <host:port>', 'accept peers here (port 0: any free port)', parseListen, '0.0.0.0:0')
+    .addOption(new Option('--timeout <seconds>', 'for a magnet: how long to wait for its metadata').argParser(parseSeconds).default(60));
+  addOutputOptions(cmd);
+  examples(cmd, ['ct stream movie.torrent --http 8888   # then: mpv http://127.0.0.1:8888/movie.mkv']);
+  cmd.action((torrent: string | undefined, opts: StreamOptions) => stream(torrent, opts));
+}
 
-${SOURCE_HELP}
-  --timeout SECONDS     for a magnet: how long to wait for its metadata (default 60)`;
-
-export async function stream(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    ...SOURCE_OPTIONS,
-    timeout: { type: 'string' },
-    http: { type: 'string' },
-    'download-dir': { type: 'string' },
-    listen: { type: 'string' },
-    json: { type: 'boolean' },
-  }, true);
-  rejectStray(positionals);
-  const sources = await loadSources(values, positionals);
-  if (sources.length !== 1) throw new UsageError('give exactly one torrent');
-  const peers = peersOf(values);
-  const http = requireOption(values.http, 'http');
-  const session = await openSession(values.listen, values);
-  const torrent = await addSource(session, sources[0], { downloadDir: values['download-dir'] ?? '.', peers, onDemand: true },
-    parseSeconds(values.timeout, 'timeout', 60), (m) => process.stderr.write(`ct: ${m}\n`));
+async function stream(arg: string | undefined, opts: StreamOptions): Promise<void> {
+  const source = await loadOneSource(opts, arg ? [arg] : []);
+  const session = await openSession(opts.listen, opts);
+  const torrent = await addSource(session, source, { downloadDir: opts.downloadDir, peers: opts.seeds ?? [], onDemand: true }, opts.timeout, logger(opts));
   // Events only: a progress line per second says little when only what is read gets fetched.
-  const reporter = new ProgressReporter(torrent, chooseMode(!!values.json, false));
+  const reporter = new ProgressReporter(torrent, chooseMode(opts), { role: 'stream', onDemand: true, verbose: opts.verbose });
   reportEvents(torrent, reporter);
-  const server = await serveHttp(session, http, reporter);
+  const server = await serveHttp(session, opts.http, reporter);
   onShutdown(async () => {
     await server.close();
     await session.close();
   }, () => 0);
-  return new Promise<number>(() => undefined); // runs until a signal
+  return new Promise<void>(() => undefined); // runs until a signal
 }

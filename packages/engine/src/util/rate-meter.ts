@@ -11,8 +11,12 @@ export class RateMeter {
   private currentStart: number;
   total = 0;
 
+  /** When the meter started: until a whole window has passed, the rate is over the time elapsed. */
+  private readonly createdAt: number;
+
   constructor(now: number = Date.now()) {
     this.currentStart = now - (now % SLOT_MS);
+    this.createdAt = now;
   }
 
   add(bytes: number, now: number = Date.now()): void {
@@ -26,7 +30,9 @@ export class RateMeter {
     this.advance(now);
     let sum = 0;
     for (let i = 0; i < SLOTS; i++) sum += this.slots[i];
-    return sum / ((SLOTS * SLOT_MS) / 1000);
+    // A fixed 5 s divisor made the first second read a fifth of the real rate.
+    const span = Math.min(SLOTS * SLOT_MS, Math.max(SLOT_MS, now - this.createdAt));
+    return sum / (span / 1000);
   }
 
   private advance(now: number): void {
