@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm run -s build
+# Import rules (.dependency-cruiser.cjs): no cycles, one-way layers and packages.
+node_modules/.bin/depcruise packages/engine/src packages/fusefs/src packages/cli/src --config .dependency-cruiser.cjs
 # The tests are TypeScript too: type errors in them fail the run.
 node_modules/.bin/tsc -p tests
 node --import tsx --test --test-reporter=spec packages/*/test/*.test.ts

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BLOCK_SIZE } from '../src/picker/piece-picker.js';
+import { BLOCK_SIZE } from '../src/wire/messages.js';
 import { BlockAttribution } from '../src/torrent/block-attribution.js';
 
 const piece = (fill: (block: number) => number, blocks = 4) => {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { HasherPool, allocPieceBuffer } from '../src/storage/hasher-pool.js';
+import { HasherPool, allocPieceBuffer } from '../src/hash/hasher-pool.js';
 
 test('hashes match node:crypto for shared and plain buffers', async () => {
   const pool = new HasherPool(2);
@@ -18,7 +18,7 @@ test('hashes match node:crypto for shared and plain buffers', async () => {
 // Regression: unref'd before its listeners were attached, the pool kept every embedding process
 // alive after its work was done; unref'd too eagerly, a pending hash let the process quit.
 test('a pending hash keeps the process alive, an idle pool does not', () => {
-  const engine = fileURLToPath(new URL('../src/storage/hasher-pool.ts', import.meta.url));
+  const engine = fileURLToPath(new URL('../src/hash/hasher-pool.ts', import.meta.url));
   const script = `import { HasherPool } from ${JSON.stringify(engine)};
     const p = new HasherPool(2);
     console.log((await p.hash(Buffer.from('abc'))).toString('hex'));`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { contentType, fileUrlPath, parseRange } from '../src/stream/http-server.js';
+import { contentType, fileUrlPath, parseRange } from '../src/http/http-server.js';
 
 test('Range headers: closed, open, suffix, clamped, unsatisfiable, ignored', () => {
   assert.deepEqual(parseRange('bytes=0-99', 1000), [0, 99]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BLOCK_SIZE, PiecePicker, type PickerPeer } from '../src/picker/piece-picker.js';
+import { BLOCK_SIZE } from '../src/wire/messages.js';
+import { PiecePicker, type PickerPeer } from '../src/picker/piece-picker.js';
 import { Bitfield } from '../src/util/bitfield.js';
 
 const PL = BLOCK_SIZE * 4;

@@ -6,7 +6,7 @@ import { PeerDialer } from '../src/torrent/peer-dialer.js';
 import { parseHostPort, formatHostPort } from '../src/util/address.js';
 import { Bitfield } from '../src/util/bitfield.js';
 import { RateMeter } from '../src/util/rate-meter.js';
-import { BLOCK_SIZE } from '../src/picker/piece-picker.js';
+import { BLOCK_SIZE } from '../src/wire/messages.js';
 
 test('bitfield: wire validation rejects wrong length and spare bits', () => {
   assert.ok(Bitfield.isValidWire(Buffer.from([0xff, 0xe0]), 11));

@@ -2,7 +2,6 @@
  * What an announce sends and what it gets back, shared by the HTTP and UDP tracker clients, and
  * the pure parts of reading a tracker's answer: compact peer lists and interval clamping.
  */
-import { formatHostPort } from '../util/address.js';
 
 export type AnnounceEvent = 'started' | 'completed' | 'stopped' | undefined;
 
@@ -45,23 +44,3 @@ export function nextAnnounceSec(interval: unknown, minInterval?: unknown, floorS
   return Math.min(MAX_ANNOUNCE_SEC, Math.max(floorSec, asked, floor));
 }
 
-/** Peers in compact form: 6 bytes each (IPv4 + port) or 18 (IPv6 + port); port 0 is skipped. */
-export function parseCompactPeers(buf: Uint8Array, v6: boolean, limit = 1000): string[] {
-  const size = v6 ? 18 : 6;
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const out: string[] = [];
-  for (let at = 0; at + size <= b.length && out.length < limit; at += size) {
-    const port = b.readUInt16BE(at + size - 2);
-    if (port === 0) continue;
-    let host: string;
-    if (v6) {
-      const groups: string[] = [];
-      for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(at + i * 2).toString(16));
-      host = groups.join(':');
-    } else {
-      host = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-    }
-    out.push(formatHostPort({ host, port }));
-  }
-  return out;
-}

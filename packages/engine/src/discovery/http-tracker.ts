@@ -8,7 +8,8 @@
 import { TrackerError } from '../errors.js';
 import { decodeStrict, type BencodeValue } from '../metainfo/bencode.js';
 import { formatHostPort } from '../util/address.js';
-import { parseCompactPeers, type AnnounceParams, type AnnounceResult } from './announce.js';
+import { type AnnounceParams, type AnnounceResult } from './announce.js';
+import { parseCompactPeers } from '../util/compact-peers.js';
 
 /** A tracker answer larger than this is refused (real ones are a few KiB). */
 const MAX_RESPONSE_BYTES = 1024 * 1024;

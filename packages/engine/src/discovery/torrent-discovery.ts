@@ -8,7 +8,7 @@
  * serve the torrent (after its metadata is known).
  */
 import { TypedEmitter } from '../util/typed-emitter.js';
-import type { PeerSource } from '../torrent/peer-dialer.js';
+import type { PeerSource } from './peer-source.js';
 import type { DhtService } from './dht.js';
 import { TrackerAnnouncer, type TrackerStatus } from './tracker-announcer.js';
 

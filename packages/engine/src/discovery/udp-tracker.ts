@@ -10,7 +10,8 @@ import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import { TrackerError } from '../errors.js';
-import { parseCompactPeers, type AnnounceParams, type AnnounceResult } from './announce.js';
+import { type AnnounceParams, type AnnounceResult } from './announce.js';
+import { parseCompactPeers } from '../util/compact-peers.js';
 
 const PROTOCOL_ID = 0x41727101980n;
 const ACTION = { connect: 0, announce: 1, error: 3 } as const;

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../errors.js';
-import { allocPieceBuffer, sharedHasherPool, type HasherPool } from '../storage/hasher-pool.js';
+import { allocPieceBuffer, sharedHasherPool, type HasherPool } from '../hash/hasher-pool.js';
 import { encode } from './bencode.js';
 
 export interface CreateTorrentOptions {

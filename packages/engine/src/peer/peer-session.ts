@@ -4,12 +4,13 @@
  * (bounded, served from the piece cache at the pace the socket drains). Torrent-wide decisions
  * (which block, who is unchoked, what to do with a block) belong to the `PeerHost`.
  */
-import type { PexMessage } from '../discovery/pex.js';
-import { PexView, decodePex, encodePex } from '../discovery/pex.js';
+import type { PexMessage } from './pex.js';
+import { PexView, decodePex, encodePex } from './pex.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake, type OwnExtendedHandshake, type PeerExtendedHandshake } from './extensions.js';
 import { MetadataServer } from './metadata-server.js';
-import { BLOCK_SIZE, type BlockRequest, type PickerPeer } from '../picker/piece-picker.js';
+import { BLOCK_SIZE } from '../wire/messages.js';
+import type { BlockRequest, PickerPeer } from '../picker/piece-picker.js';
 import { ProtocolError } from '../errors.js';
 import { Bitfield } from '../util/bitfield.js';
 import { RateMeter } from '../util/rate-meter.js';

@@ -6,7 +6,7 @@
  * then the bandwidth-delay product: rate x `queueTimeSec` (libtorrent's request_queue_time),
  * always capped by the peer's advertised `reqq`. Pure; PeerSession feeds it.
  */
-import { BLOCK_SIZE } from '../picker/piece-picker.js';
+import { BLOCK_SIZE } from '../wire/messages.js';
 
 export interface PipelineOptions {
   initial: number;

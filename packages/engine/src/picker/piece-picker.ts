@@ -16,10 +16,10 @@
  * Priorities: 0 means "do not download"; 1..7 rank pieces (4 is the default). Per-file priorities
  * and streaming deadlines map onto piece priorities, so the order above carries them unchanged.
  */
+import { BLOCK_SIZE } from '../wire/messages.js';
 import { Bitfield } from '../util/bitfield.js';
 import { BlockState, PartialPiece } from './partial-piece.js';
 
-export const BLOCK_SIZE = 16 * 1024;
 export const DEFAULT_PRIORITY = 4;
 export const MAX_PRIORITY = 7;
 

@@ -14,7 +14,7 @@ import { TorrentDiscovery } from '../discovery/torrent-discovery.js';
 import { ClosedError, CtError, UsageError } from '../errors.js';
 import { encode } from '../metainfo/bencode.js';
 import { parseMetainfo, type Metainfo } from '../metainfo/metainfo.js';
-import { sharedHasherPool, type HasherPool } from '../storage/hasher-pool.js';
+import { sharedHasherPool, type HasherPool } from '../hash/hasher-pool.js';
 import { Torrent, type TorrentOptions } from '../torrent/torrent.js';
 import type { DialOutcome } from '../torrent/dial-report.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';

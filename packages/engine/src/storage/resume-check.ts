@@ -6,7 +6,7 @@
  */
 import { Bitfield } from '../util/bitfield.js';
 import type { FileLayout } from '../layout/file-layout.js';
-import { allocPieceBuffer, type HasherPool } from './hasher-pool.js';
+import { allocPieceBuffer, type HasherPool } from '../hash/hasher-pool.js';
 import type { TorrentStorage } from './torrent-storage.js';
 
 export interface ResumeCheckOptions {

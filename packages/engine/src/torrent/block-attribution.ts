@@ -7,7 +7,7 @@
  * single contributor needs no detective work: that peer is banned at once.
  */
 import { createHash } from 'node:crypto';
-import { BLOCK_SIZE } from '../picker/piece-picker.js';
+import { BLOCK_SIZE } from '../wire/messages.js';
 
 interface Fingerprint { peer: string; block: number; sha1: Buffer }
 

@@ -9,8 +9,9 @@
  * reports outcomes; the session does the dialing.
  */
 
-/** Where an address came from. */
-export type PeerSource = 'user' | 'magnet' | 'tracker' | 'pex' | 'dht' | 'incoming';
+import type { PeerSource } from '../discovery/peer-source.js';
+
+export type { PeerSource };
 
 const SOURCE_RANK: Record<PeerSource, number> = { user: 0, magnet: 1, incoming: 2, tracker: 3, pex: 3, dht: 4 };
 

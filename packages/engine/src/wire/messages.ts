@@ -22,6 +22,9 @@ export const MessageId = {
   extended: 20,
 } as const;
 
+/** The unit of a request: every block is 16 KiB except a piece's last one (BEP 3). */
+export const BLOCK_SIZE = 16 * 1024;
+
 export const PROTOCOL = 'BitTorrent protocol';
 export const HANDSHAKE_LENGTH = 68;
 

@@ -9,7 +9,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { decodeStrict, encode } from '../metainfo/bencode.js';
 import { parseHostPort } from '../util/address.js';
-import { parseCompactPeers } from './announce.js';
+import { parseCompactPeers } from '../util/compact-peers.js';
 
 export const PEX_MAX_ADDRESSES = 50;
 

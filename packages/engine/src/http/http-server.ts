@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { pipeline } from 'node:stream/promises';
 import { CtError } from '../errors.js';
 import type { Session } from '../session/session.js';
-import type { TorrentFile } from './torrent-file.js';
+import type { TorrentFile } from '../stream/torrent-file.js';
 
 const MIME: Record<string, string> = {
   mp4: 'video/mp4', m4v: 'video/mp4', mkv: 'video/x-matroska', webm: 'video/webm', avi: 'video/x-msvideo',
