@@ -19,7 +19,7 @@ export type { DiscoveryStatus } from './discovery/torrent-discovery.js';
 export type { TrackerStatus } from './discovery/tracker-announcer.js';
 export { encodePex, decodePex, PexView, type PexMessage } from './peer/pex.js';
 export { MetadataError } from './peer/metadata-exchange.js';
-export type { PeerSource } from './torrent/peer-dialer.js';
+export type { PeerSource } from './discovery/peer-dialer.js';
 export { describeUnreachable, type ConnectionReport } from './torrent/dial-report.js';
 export { PEER_ID_PREFIX } from './session/session.js';
 export { Torrent, type TorrentStats, type TorrentEvents, type TorrentState, type PeerInfo, type TorrentOptions } from './torrent/torrent.js';

@@ -14,7 +14,7 @@ import { encode } from '../src/metainfo/bencode.js';
 import { parseMetainfo } from '../src/metainfo/metainfo.js';
 import { encodeExtendedHandshake, parseExtendedHandshake } from '../src/peer/extensions.js';
 import { buildTorrentFile } from '../src/session/session.js';
-import { PeerDialer } from '../src/torrent/peer-dialer.js';
+import { PeerDialer } from '../src/discovery/peer-dialer.js';
 
 test('ut_pex messages round-trip IPv4 and IPv6 peers, at most 50 each way; garbage decodes as empty', () => {
   const added = ['10.0.0.1:6881', '[2001:db8::1]:51413', '192.168.1.20:1'];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decideUnchokes } from '../src/peer/choker.js';
 import { RequestPipeline } from '../src/peer/request-pipeline.js';
-import { PeerDialer } from '../src/torrent/peer-dialer.js';
+import { PeerDialer } from '../src/discovery/peer-dialer.js';
 import { parseHostPort, formatHostPort } from '../src/util/address.js';
 import { Bitfield } from '../src/util/bitfield.js';
 import { RateMeter } from '../src/util/rate-meter.js';

@@ -5,17 +5,18 @@
  * to the infohash, an oversized or absent size, silence) is dropped and never asked again, and
  * the next peer is tried; the first verified dictionary wins and every connection is closed.
  */
-import * as net from 'node:net';
 import { ClosedError, CtError } from '../errors.js';
-import { LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake } from '../peer/extensions.js';
+import type { DialHandlers } from '../peer/dial.js';
+import { ADVERTISED_REQQ, CLIENT_VERSION, LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake } from '../peer/extensions.js';
 import { MetadataExchange } from '../peer/metadata-exchange.js';
-import { parseHostPort } from '../util/address.js';
+import { PeerDialer } from './peer-dialer.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { DEFAULT_WIRE_OPTIONS, PeerWire } from '../wire/peer-wire.js';
+import type { PeerWire } from '../wire/peer-wire.js';
 
 export interface MetadataFetcherOptions {
   infoHash: Buffer;
-  peerId: Buffer;
+  /** Opens a connection through the session (its connection cap, its read buffer); undefined: no slot. */
+  connect(address: string, handlers: DialHandlers): PeerWire | undefined;
   /** Peers asked at the same time. */
   parallel?: number;
   /** A peer that has not delivered the whole dictionary by then is dropped. */
@@ -30,13 +31,13 @@ export interface MetadataFetcherEvents {
 }
 
 export class MetadataFetcher extends TypedEmitter<MetadataFetcherEvents> {
-  /** Addresses not tried yet, in arrival order. */
-  private readonly queue: string[] = [];
-  /** Every address ever queued. */
-  private readonly seen = new Set<string>();
-  /** Failed attempts per address; unreachable peers are retried with back-off a few times. */
-  private readonly attempts = new Map<string, number>();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /**
+   * The addresses to ask, with the same back-off and failure limit as a torrent's peer list: an
+   * unreachable peer is asked again (a seeder started after us is common); one that answered
+   * the exchange and failed it (lying size, wrong hash, silence) is removed for good.
+   */
+  private readonly dialer = new PeerDialer({ baseDelayMs: 1000, maxDelayMs: 8000, maxFailures: 5, maxCandidates: 1000 });
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly active = new Map<string, PeerWire>();
   private result: { resolve(info: Buffer): void; reject(err: Error): void } | undefined;
   private readonly done: Promise<Buffer>;
@@ -53,99 +54,86 @@ export class MetadataFetcher extends TypedEmitter<MetadataFetcherEvents> {
     return this.done;
   }
 
-  /** Peers waiting or being asked. */
+  /** Peers being asked. */
   get pending(): number {
-    return this.queue.length + this.active.size;
+    return this.active.size;
   }
 
   addPeers(addresses: readonly string[]): void {
-    for (const a of addresses) {
-      if (this.seen.has(a)) continue;
-      this.seen.add(a);
-      this.queue.push(a);
-    }
+    const now = Date.now();
+    for (const a of addresses) this.dialer.add(a, false, now, 'magnet');
     this.fill();
   }
 
   private fill(): void {
-    while (!this.finished && this.active.size < (this.opts.parallel ?? 4) && this.queue.length) this.ask(this.queue.shift() as string);
+    if (this.finished) return;
+    const room = (this.opts.parallel ?? 4) - this.active.size;
+    for (const address of this.dialer.due(Date.now(), room)) this.ask(address);
+    const next = this.dialer.nextAttemptAt();
+    clearTimeout(this.retryTimer);
+    if (next !== undefined && !this.finished) {
+      this.retryTimer = setTimeout(() => this.fill(), Math.max(0, next - Date.now()));
+      this.retryTimer.unref();
+    }
   }
 
   private ask(address: string): void {
-    let host: string;
-    let port: number;
-    try {
-      ({ host, port } = parseHostPort(address));
-    } catch {
-      return;
-    }
-    const socket = net.connect({ host, port });
-    const wire = new PeerWire(socket, { ...DEFAULT_WIRE_OPTIONS, handshakeTimeoutMs: this.opts.peerTimeoutMs ?? 15_000 });
-    this.active.set(address, wire);
     let reason = 'connection closed';
-    const drop = (why: string) => {
-      reason = why;
-      wire.destroy();
-    };
-    const timer = setTimeout(() => drop('no metadata in time'), this.opts.peerTimeoutMs ?? 15_000);
-    socket.setTimeout(10_000, () => drop('connect timed out'));
-    socket.once('connect', () => {
-      socket.setTimeout(0);
-      wire.sendHandshake(this.opts.infoHash, this.opts.peerId, { fast: true, extended: true, dht: false });
-    });
-    let exchange: MetadataExchange | undefined;
     /** The peer answered our extension handshake: failing from here on is its fault. */
     let exchanged = false;
-    wire.once('handshake', (hs) => {
-      if (!hs.infoHash.equals(this.opts.infoHash)) return drop('peer answered for another torrent');
-      if (hs.peerId.equals(this.opts.peerId)) return drop('that is ourselves');
-      if (!hs.extended) return drop('peer does not speak the extension protocol');
-      wire.extended(0, encodeExtendedHandshake({ pex: false, listenPort: this.opts.listenPort, clientVersion: 'ct 0.1.0', reqq: 250 }));
-    });
-    wire.on('message', (msg) => {
-      if (msg.type !== 'extended') return;
-      if (msg.id === 0 && !exchanged) {
-        exchanged = true;
-        const peerHs = parseExtendedHandshake(msg.payload);
-        const id = peerHs?.ids.ut_metadata;
-        if (!peerHs || !id) return drop('peer does not offer ut_metadata');
-        // The peer sends ut_metadata messages only after our requests, which fetch() sends.
-        void MetadataExchange.create((payload) => wire.extended(id, payload), this.opts.infoHash).then((ex) => {
-          exchange = ex;
-          return ex.fetch(peerHs);
-        }).then((info) => this.succeed(info), (err: Error) => drop(err.message));
-      } else if (msg.id === LOCAL_EXTENSION_IDS.ut_metadata) {
-        exchange?.onMessage(msg.payload);
-      }
-    });
-    wire.once('close', (err) => {
+    let exchange: MetadataExchange | undefined;
+    let notExtended = false;
+    let wire: PeerWire | undefined;
+    const drop = (why: string) => {
+      reason = why;
+      wire?.destroy(new CtError('EMETADATA', why));
+    };
+    const timer = setTimeout(() => drop('no metadata in time'), this.opts.peerTimeoutMs ?? 15_000);
+    const ended = (why: string) => {
       clearTimeout(timer);
       this.active.delete(address);
-      if (!this.finished) {
-        const why = err && reason === 'connection closed' ? err.message : reason;
-        this.emit('peer-failed', address, why);
-        this.retryLater(address, exchanged);
-        this.fill();
-      }
-    });
-  }
-
-  /**
-   * A peer that could not be reached (or dropped us before the exchange began) is asked again
-   * after 1, 2, 4, 8 s: a seeder started after us is common. One that answered the exchange
-   * and failed it (lying size, wrong hash, silence) is never asked again.
-   */
-  private retryLater(address: string, exchanged: boolean): void {
-    const n = (this.attempts.get(address) ?? 0) + 1;
-    this.attempts.set(address, n);
-    if (exchanged || n > 4) return;
-    const t = setTimeout(() => {
-      this.retryTimers.delete(t);
       if (this.finished) return;
-      this.queue.push(address);
+      this.emit('peer-failed', address, why);
+      if (exchanged) this.dialer.remove(address);
+      else this.dialer.disconnected(address, Date.now(), true);
       this.fill();
-    }, 1000 * 2 ** (n - 1));
-    this.retryTimers.add(t);
+    };
+    wire = this.opts.connect(address, {
+      onHandshake: (w, hs) => {
+        if (!hs.extended) {
+          notExtended = true;
+          return false;
+        }
+        w.extended(0, encodeExtendedHandshake({ pex: false, listenPort: this.opts.listenPort, clientVersion: CLIENT_VERSION, reqq: ADVERTISED_REQQ }));
+        w.on('message', (msg) => {
+          if (msg.type !== 'extended') return;
+          if (msg.id === 0 && !exchanged) {
+            exchanged = true;
+            const peerHs = parseExtendedHandshake(msg.payload);
+            const id = peerHs?.ids.ut_metadata;
+            if (!peerHs || !id) return drop('peer does not offer ut_metadata');
+            // The peer sends ut_metadata messages only after our requests, which fetch() sends.
+            void MetadataExchange.create((payload) => w.extended(id, payload), this.opts.infoHash).then((ex) => {
+              exchange = ex;
+              return ex.fetch(peerHs);
+            }).then((info) => this.succeed(info), (err: Error) => drop(err.message));
+          } else if (msg.id === LOCAL_EXTENSION_IDS.ut_metadata) {
+            exchange?.onMessage(msg.payload);
+          }
+        });
+        w.once('close', (err) => ended(err && reason === 'connection closed' ? err.message : reason));
+        return true;
+      },
+      onFailed: (_outcome, err) => ended(notExtended ? 'peer does not speak the extension protocol' : err.message),
+    });
+    if (!wire) {
+      // No connection slot now: try again shortly, without counting it against the peer.
+      clearTimeout(timer);
+      this.dialer.disconnected(address, Date.now(), false);
+      this.fill();
+      return;
+    }
+    this.active.set(address, wire);
   }
 
   private succeed(info: Buffer): void {
@@ -164,10 +152,8 @@ export class MetadataFetcher extends TypedEmitter<MetadataFetcherEvents> {
   }
 
   private closeAll(): void {
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
-    for (const w of this.active.values()) w.destroy();
+    clearTimeout(this.retryTimer);
+    for (const w of this.active.values()) w.destroy(new ClosedError('metadata fetch over'));
     this.active.clear();
-    this.queue.length = 0;
   }
 }

@@ -9,6 +9,12 @@ import { decodeStrict, encode, type BencodeValue } from '../metainfo/bencode.js'
 export const LOCAL_EXTENSION_IDS = { ut_metadata: 1, ut_pex: 2 } as const;
 export type ExtensionName = keyof typeof LOCAL_EXTENSION_IDS;
 
+/** What we call ourselves in the extension handshake (`v`). */
+export const CLIENT_VERSION = 'ct 0.1.0';
+
+/** The request queue we advertise (`reqq`) and serve: more queued requests are rejected. */
+export const ADVERTISED_REQQ = 500;
+
 /** Metadata (the info dictionary) larger than this is refused from peers; libtorrent's limit is 4 MiB too. */
 export const MAX_METADATA_SIZE = 4 * 1024 * 1024;
 

@@ -7,7 +7,7 @@
 import type { PexMessage } from './pex.js';
 import { PexView, decodePex, encodePex } from './pex.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
-import { LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake, type OwnExtendedHandshake, type PeerExtendedHandshake } from './extensions.js';
+import { ADVERTISED_REQQ, CLIENT_VERSION, LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake, type OwnExtendedHandshake, type PeerExtendedHandshake } from './extensions.js';
 import { MetadataServer } from './metadata-server.js';
 import { BLOCK_SIZE } from '../wire/messages.js';
 import type { BlockRequest, PickerPeer } from '../picker/piece-picker.js';
@@ -60,9 +60,9 @@ export interface PeerSessionOptions {
 
 export const DEFAULT_PEER_OPTIONS: PeerSessionOptions = {
   requestTimeoutMs: 20_000,
-  maxUploadQueue: 500,
+  maxUploadQueue: ADVERTISED_REQQ,
   maxUploadBacklog: 1024 * 1024,
-  clientVersion: 'ct 0.1.0',
+  clientVersion: CLIENT_VERSION,
 };
 
 interface Outstanding { ref: BlockRef; sentAt: number }

@@ -16,11 +16,11 @@ import { encode } from '../metainfo/bencode.js';
 import { parseMetainfo, type Metainfo } from '../metainfo/metainfo.js';
 import { sharedHasherPool, type HasherPool } from '../hash/hasher-pool.js';
 import { Torrent, type TorrentOptions } from '../torrent/torrent.js';
-import type { DialOutcome } from '../torrent/dial-report.js';
+import { dialPeer, type DialHandlers } from '../peer/dial.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { DEFAULT_HALF_OPEN_LIMITS, HalfOpenTable, type HalfOpenLimits } from './half-open.js';
-import { DEFAULT_WIRE_OPTIONS, PeerWire, connectWithSharedReads, type PeerWireOptions } from '../wire/peer-wire.js';
+import { DEFAULT_WIRE_OPTIONS, PeerWire, type PeerWireOptions } from '../wire/peer-wire.js';
 
 /**
  * Our BEP 20 peer id prefix: `-ct` + version 0.1.0.0. Upper-case `-CT` is CTorrent's registered
@@ -29,6 +29,9 @@ import { DEFAULT_WIRE_OPTIONS, PeerWire, connectWithSharedReads, type PeerWireOp
  * the code itself: "ct 0.1.0".
  */
 export const PEER_ID_PREFIX = '-ct0100-';
+
+/** Established connections (and outgoing attempts) across all torrents. */
+export const DEFAULT_MAX_CONNECTIONS = 200;
 
 export interface SessionOptions {
   /** Where to accept peers; `false` for no listening socket. Default 0.0.0.0:0 (any free port). */
@@ -204,7 +207,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       return this.addTorrent(saved, { ...opts, peers, trackers });
     }
     opts.onFetching?.();
-    const fetcher = new MetadataFetcher({ infoHash: magnet.infoHash, peerId: this.peerId, listenPort: this.listenAddress?.port });
+    const fetcher = new MetadataFetcher({ infoHash: magnet.infoHash, listenPort: this.listenAddress?.port, connect: (address, handlers) => this.connect(address, magnet.infoHash, handlers) });
     this.fetchers.add(fetcher);
     if (opts.onPeerFailed) fetcher.on('peer-failed', opts.onPeerFailed);
     // A magnet has no private flag: until the metadata says otherwise it is public.
@@ -286,41 +289,24 @@ export class Session extends TypedEmitter<SessionEvents> {
     await t?.close();
   }
 
+  /**
+   * An outgoing connection for `infoHash`, within the process's connection cap (torrents and the
+   * metadata fetcher dial through here alike). Undefined when there is no slot.
+   */
+  private connect(address: string, infoHash: Buffer, handlers: DialHandlers): PeerWire | undefined {
+    if (this.closed || this.connections >= (this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) return undefined;
+    const wire = dialPeer({ address, infoHash, peerId: this.peerId, wire: this.wireOptions, connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000 }, handlers);
+    this.track(wire.socket);
+    return wire;
+  }
+
   private dial(address: string, torrent: Torrent): void {
-    if (this.closed || this.connections >= (this.opts.maxConnections ?? 200)) {
-      torrent.dialFailed(address, 'no-slot');
-      return;
-    }
-    const { host, port } = parseHostPort(address);
-    const socket = connectWithSharedReads(host, port);
-    this.track(socket);
-    socket.setTimeout(this.opts.connectTimeoutMs ?? 10_000, () => socket.destroy(new Error('connect timeout')));
-    const wire = new PeerWire(socket, this.wireOptions);
-    let attached = false;
-    /** How far the attempt got, for the "why is no peer reachable" report. */
-    let stage: 'connecting' | 'handshaking' | 'answered' = 'connecting';
-    socket.once('connect', () => {
-      socket.setTimeout(0);
-      stage = 'handshaking';
-      wire.sendHandshake(torrent.infoHash, this.peerId, { fast: true, extended: true, dht: false });
+    const wire = this.connect(address, torrent.infoHash, {
+      onHandshake: (w, hs) => torrent.attach(w, hs, address, true),
+      onFailed: (outcome) => torrent.dialFailed(address, outcome),
+      onSelf: () => torrent.forgetOwnAddress(address),
     });
-    wire.once('handshake', (hs) => {
-      stage = 'answered';
-      if (hs.peerId.equals(this.peerId)) torrent.forgetOwnAddress(address);
-      if (!hs.infoHash.equals(torrent.infoHash) || hs.peerId.equals(this.peerId)) {
-        wire.destroy(new CtError('EPROTOCOL', 'peer answered with another torrent or is ourselves'));
-        return;
-      }
-      attached = torrent.attach(wire, hs, address, true);
-      if (!attached) wire.destroy(new CtError('EPEER_EVICTED', 'refused by the torrent'));
-    });
-    wire.once('close', (reason) => {
-      if (attached) return;
-      const outcome: DialOutcome = stage === 'connecting' ? 'unreachable'
-        : stage === 'answered' ? 'refused'
-        : reason instanceof CtError && reason.code === 'ETIMEOUT' ? 'handshake-silent' : 'handshake-closed';
-      torrent.dialFailed(address, outcome);
-    });
+    if (!wire) torrent.dialFailed(address, 'no-slot');
   }
 
   private onIncoming(socket: net.Socket): void {
@@ -341,7 +327,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         wire.destroy(new CtError('EPROTOCOL', torrent ? 'that is ourselves' : 'handshake for a torrent we do not have'));
         return;
       }
-      if (this.connections >= (this.opts.maxConnections ?? 200)) {
+      if (this.connections >= (this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
         wire.destroy(new CtError('EPEER_EVICTED', 'connection limit reached'));
         return;
       }

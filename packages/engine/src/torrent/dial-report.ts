@@ -4,12 +4,9 @@
  * client that insists on encryption does), or never answered it. Pure.
  */
 
-export type DialOutcome =
-  | 'unreachable' // TCP never connected (refused, timed out, no route)
-  | 'handshake-closed' // connected, then the peer closed before answering our handshake
-  | 'handshake-silent' // connected, but no handshake came back in time
-  | 'refused' // handshake answered, then refused (another torrent, ourselves, full)
-  | 'no-slot'; // we had no connection slot to try
+import type { DialOutcome } from '../peer/dial.js';
+
+export type { DialOutcome };
 
 export interface ConnectionReport {
   /** Addresses that completed a handshake at least once. */

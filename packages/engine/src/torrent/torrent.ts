@@ -25,7 +25,7 @@ import { parseHostPort } from '../util/address.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
 import { isBlameless, type PeerWire } from '../wire/peer-wire.js';
 import { BlockAttribution } from './block-attribution.js';
-import { PeerDialer, type PeerSource } from './peer-dialer.js';
+import { PeerDialer, type PeerSource } from '../discovery/peer-dialer.js';
 import { pickEvictee } from './peer-eviction.js';
 import { DialReport, type ConnectionReport, type DialOutcome } from './dial-report.js';
 import type { PexMessage } from '../peer/pex.js';

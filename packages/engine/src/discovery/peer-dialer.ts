@@ -9,7 +9,7 @@
  * reports outcomes; the session does the dialing.
  */
 
-import type { PeerSource } from '../discovery/peer-source.js';
+import type { PeerSource } from './peer-source.js';
 
 export type { PeerSource };
 
