@@ -13,7 +13,7 @@ import { FileLayout } from '../layout/file-layout.js';
 import { pieceHash, type Metainfo } from '../metainfo/metainfo.js';
 import { decideUnchokes } from '../peer/choker.js';
 import { DEFAULT_PEER_OPTIONS, PeerSession, type PeerHost, type PeerSessionOptions } from '../peer/peer-session.js';
-import { DEFAULT_PRIORITY, MAX_PRIORITY, PiecePicker, type BlockRequest } from '../picker/piece-picker.js';
+import { PiecePicker, type BlockRequest } from '../picker/piece-picker.js';
 import { allocPieceBuffer, type HasherPool } from '../hash/hasher-pool.js';
 import { PieceCache } from '../storage/piece-cache.js';
 import { checkExistingPieces } from '../storage/resume-check.js';
@@ -24,17 +24,16 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import { parseHostPort } from '../util/address.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
 import { isBlameless, type PeerWire } from '../wire/peer-wire.js';
-import { BlockAttribution } from './block-attribution.js';
+import { DEFAULT_ASSEMBLER_OPTIONS, PieceAssembler, type AssemblerHost } from './piece-assembler.js';
 import { PeerDialer, type PeerSource } from '../discovery/peer-dialer.js';
 import { pickEvictee } from './peer-eviction.js';
 import { DialReport, type ConnectionReport, type DialOutcome } from './dial-report.js';
 import type { PexMessage } from '../peer/pex.js';
 import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
+import { DemandTable } from './demand.js';
+import { ReadWaiters } from './read-waiters.js';
 import * as path from 'node:path';
-
-const abortReason = (signal: AbortSignal): Error =>
-  signal.reason instanceof Error ? signal.reason : new CtError('ECLOSED', 'read aborted');
 
 export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
 
@@ -139,13 +138,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   readonly storage: TorrentStorage;
   private readonly cache: PieceCache;
   private readonly peers = new Map<string, PeerSession>();
-  /** Buffers of pieces being assembled, by piece index. */
-  private readonly pieceBuffers = new Map<number, Buffer>();
-  /** Spare full-size piece buffers, so steady-state downloading allocates nothing. */
-  private readonly bufferPool: Buffer[] = [];
+  /** Blocks -> verified pieces on disk (buffers, hashing, writing, smart ban). */
+  private readonly assembler: PieceAssembler;
   private readonly banned = new Set<string>();
-  /** Finds which peer of a multi-source failed piece sent the bad block. */
-  private readonly attribution = new BlockAttribution();
   readonly dialer = new PeerDialer();
   private readonly dialReport = new DialReport();
   /** Hosts whose peer was evicted as useless, until when they may take only a free slot. */
@@ -159,29 +154,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private ticks = 0;
   private optimistic: string | undefined;
   private state: TorrentState = 'checking';
-  private wasted = 0;
-  /** Bytes of complete pieces waiting for their hash check or disk write (memory we hold). */
-  private unwrittenBytes = 0;
-  private hashFailures = 0;
   private everConnected = false;
-  /** Priority of each piece from file selections (4 by default, 0 in on-demand mode). */
-  private readonly basePriority: Uint8Array;
-  /** How many readers currently want each piece; wanted pieces get the top priority. */
-  private readonly readerRefs: Uint16Array;
-  /** File index -> priority set through select()/deselect(). */
-  private readonly filePriority = new Map<number, number>();
-  /** Files a reader was opened on: they may exist on disk even when not selected. */
-  private readonly openedFiles = new Set<number>();
-  /** The pieces each reader wants right now. */
-  private readonly readerWants = new Map<object, number[]>();
-  /** The pieces under each reader's pending read (the rest of its wants is readahead). */
-  private readonly readerUrgent = new Map<object, readonly number[]>();
+  /** Piece priorities from file selections and readers; which files may exist on disk. */
+  private readonly demand: DemandTable;
   /** Our own addresses as others list them, learnt from dialing ourselves. */
   private readonly ownAddresses = new Set<string>();
   /** When peers last heard our ut_pex view. */
   private lastPexAt = 0;
   /** Reads waiting for pieces to be verified. */
-  private waiters: { first: number; last: number; resolve(): void; reject(err: Error): void }[] = [];
+  private readonly waiters: ReadWaiters;
   /** The torrent's files (pad files left out), for readers and priorities. */
   readonly files: TorrentFile[];
 
@@ -196,9 +177,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     });
     this.cache = new PieceCache(opts.uploadCacheBytes ?? 32 * 1024 * 1024, (i) => this.loadVerifiedPiece(i));
     this.peerOptions = { ...DEFAULT_PEER_OPTIONS, ...opts.peer };
-    this.basePriority = new Uint8Array(metainfo.pieceCount).fill(opts.onDemand ? 0 : DEFAULT_PRIORITY);
-    this.readerRefs = new Uint16Array(metainfo.pieceCount);
-    if (opts.onDemand) for (let i = 0; i < metainfo.pieceCount; i++) this.picker.setPriority(i, 0);
+    this.assembler = new PieceAssembler(metainfo, this.layout, this.picker, this.storage, opts.hasher, this.assemblerHost(), {
+      ...DEFAULT_ASSEMBLER_OPTIONS,
+      ...(opts.maxUnwrittenBytes !== undefined ? { maxUnwrittenBytes: opts.maxUnwrittenBytes } : {}),
+    });
+    this.demand = new DemandTable(this.picker, this.layout, metainfo.files, !!opts.onDemand);
+    this.waiters = new ReadWaiters((i) => this.picker.have.get(i));
     this.files = metainfo.files.map((f, i) => ({ f, i })).filter(({ f }) => !f.pad).map(({ f, i }) => new TorrentFile(this, i, f));
   }
 
@@ -225,7 +209,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
       else if (this.opts.readOnly) this.picker.setPriority(i, 0);
     }
     try {
-      const wanted = this.metainfo.files.map((_, i) => i).filter((i) => this.fileWanted(i));
+      const wanted = this.metainfo.files.map((_, i) => i).filter((i) => this.demand.fileMayExist(i));
       await Promise.all(wanted.map((i) => this.storage.allocate(i, (p) => this.picker.have.get(p))));
       await this.storage.createEmptyFiles();
     } catch (err) {
@@ -388,32 +372,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   pick(peer: PeerSession, count: number): BlockRequest[] {
     if (this.state !== 'downloading') return [];
-    if (this.unwrittenBytes > (this.opts.maxUnwrittenBytes ?? 32 * 1024 * 1024)) return [];
+    if (this.assembler.backlogFull) return [];
     return this.picker.pick(peer, count);
   }
 
   onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void {
     this.downRate.add(block.length);
-    const outcome = this.picker.blockReceived(index, begin, peer.key);
-    if (outcome !== 'new') {
-      this.wasted += block.length;
-      return;
-    }
-    let buf = this.pieceBuffers.get(index);
-    if (!buf) {
-      buf = this.bufferPool.pop() ?? allocPieceBuffer(this.metainfo.pieceLength);
-      this.pieceBuffers.set(index, buf);
-    }
-    block.copy(buf, begin);
+    if (!this.assembler.addBlock(index, begin, block, peer.key)) return;
     // Endgame: the same block may be on order from other peers; withdraw those requests.
     for (const other of this.peers.values()) if (other !== peer && other.hasRequested(index, begin)) other.cancel(index, begin);
-    if (this.picker.isPieceComplete(index)) {
-      this.unwrittenBytes += this.layout.pieceSize(index);
-      void this.verifyPiece(index).finally(() => {
-        this.unwrittenBytes -= this.layout.pieceSize(index);
-        for (const p of this.peers.values()) p.fillRequests();
-      });
-    }
   }
 
   abandon(_peer: PeerSession, refs: BlockRef[]): void {
@@ -482,119 +449,46 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   // ---- readers and priorities (FileHost) -----------------------------------------------------
 
-  want(owner: object, urgent: readonly number[], ahead: readonly number[]): void {
-    const previous = this.readerWants.get(owner) ?? [];
+  want(owner: object, underRead: readonly number[], ahead: readonly number[]): void {
     const now = Date.now();
-    const next = [...urgent, ...ahead];
-    for (const i of next) this.readerRefs[i]++;
-    for (const i of previous) this.readerRefs[i]--;
-    for (const i of previous) if (this.readerRefs[i] === 0) this.restorePriority(i);
-    // The pieces under the read first, in order; the readahead window after them, in order.
-    urgent.forEach((i, k) => this.raise(i, now + k));
-    ahead.forEach((i, k) => this.raise(i, now + 1000 + k));
-    this.readerWants.set(owner, next);
-    this.readerUrgent.set(owner, urgent);
+    this.demand.want(owner, underRead, ahead, now);
     this.wakePeers(true);
     this.preemptForReaders(now);
   }
 
   release(owner: object): void {
-    const previous = this.readerWants.get(owner);
-    if (!previous) return;
-    this.readerWants.delete(owner);
-    this.readerUrgent.delete(owner);
-    for (const i of previous) if (--this.readerRefs[i] === 0) this.restorePriority(i);
-  }
-
-  private raise(index: number, deadline: number): void {
-    if (this.picker.have.get(index)) return;
-    this.picker.setPriority(index, MAX_PRIORITY);
-    this.picker.setDeadline(index, deadline);
-  }
-
-  private restorePriority(index: number): void {
-    this.picker.clearDeadline(index);
-    this.picker.setPriority(index, this.basePriority[index]);
-  }
-
-  /** Selected, or read: the file may exist on disk ("deselected files are never allocated"). */
-  private fileWanted(fileIndex: number): boolean {
-    if (this.metainfo.files[fileIndex].pad) return false;
-    const priority = this.filePriority.get(fileIndex) ?? (this.opts.onDemand ? 0 : DEFAULT_PRIORITY);
-    return priority > 0 || this.openedFiles.has(fileIndex);
+    this.demand.release(owner);
   }
 
   /** Lets a file exist on disk, moving in its bytes kept in the part file (start() does it for early calls). */
   private allocateFile(fileIndex: number): void {
-    if (this.state === 'checking' || this.isClosed() || !this.fileWanted(fileIndex)) return;
+    if (this.state === 'checking' || this.isClosed() || !this.demand.fileMayExist(fileIndex)) return;
     this.storage.allocate(fileIndex, (p) => this.picker.have.get(p))
       .catch((err: unknown) => this.fail(err instanceof CtError ? err : new StorageError(String(err))));
   }
 
   fileOpened(fileIndex: number): void {
-    this.openedFiles.add(fileIndex);
+    this.demand.fileOpened(fileIndex);
     this.allocateFile(fileIndex);
   }
 
   setFilePriority(fileIndex: number, priority: number): void {
-    this.filePriority.set(fileIndex, priority);
+    this.demand.setFilePriority(fileIndex, priority);
     this.allocateFile(fileIndex);
-    const range = this.layout.filePieces(fileIndex);
-    if (!range) return;
-    for (let i = range.first; i <= range.last; i++) {
-      // A piece shared with another file keeps the highest priority any of its files asks for.
-      let p = priority;
-      for (const other of this.layout.pieceFiles(i)) {
-        if (other !== fileIndex) p = Math.max(p, this.filePriority.get(other) ?? (this.opts.onDemand ? 0 : DEFAULT_PRIORITY));
-      }
-      this.basePriority[i] = p;
-      if (this.readerRefs[i] === 0) this.picker.setPriority(i, p);
-    }
     this.wakePeers();
   }
 
   waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    if (this.haveRange(first, last)) return Promise.resolve();
-    if (this.isClosed()) return Promise.reject(new ClosedError());
-    return new Promise((resolve, reject) => {
-      // The abort listener lives exactly as long as the wait: a long stream makes one wait per read.
-      const onAbort = () => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(abortReason(signal as AbortSignal));
-      };
-      const waiter = {
-        first, last,
-        resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); },
-        reject: (err: Error) => { signal?.removeEventListener('abort', onAbort); reject(err); },
-      };
-      this.waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.waiters.wait(first, last, signal);
   }
 
-  /** Listeners still registered on `signal` by waits (for tests: none once the waits end). */
+  /** Reads still waiting for pieces (tests check none is left behind). */
   get pendingWaits(): number {
-    return this.waiters.length;
+    return this.waiters.size;
   }
 
   readRange(offset: number, length: number, into?: Buffer): Promise<Buffer> {
     return this.storage.read(offset, length, into);
-  }
-
-  private haveRange(first: number, last: number): boolean {
-    for (let i = first; i <= last; i++) if (!this.picker.have.get(i)) return false;
-    return true;
-  }
-
-  private wakeWaiters(): void {
-    if (this.waiters.length === 0) return;
-    const still: typeof this.waiters = [];
-    for (const w of this.waiters) {
-      if (this.haveRange(w.first, w.last)) w.resolve();
-      else still.push(w);
-    }
-    this.waiters = still;
   }
 
   /**
@@ -620,8 +514,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
    * critical blocks first; the cancelled blocks are fetched afterwards.
    */
   private preemptForReaders(now: number): void {
-    const urgent = new Set<number>();
-    for (const pieces of this.readerUrgent.values()) for (const i of pieces) urgent.add(i);
+    const urgent = this.demand.piecesUnderReads();
     let missing = 0;
     const pieces: number[] = [];
     for (const i of urgent) {
@@ -641,55 +534,26 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     if (best && best.preempt((i) => urgent.has(i), now) > 0) best.fillRequests(true);
   }
 
-  // ---- verification --------------------------------------------------------------------------
+  // ---- verification (PieceAssembler's host) -----------------------------------------------
 
-  private async verifyPiece(index: number): Promise<void> {
-    const buf = this.pieceBuffers.get(index) as Buffer;
-    const data = buf.subarray(0, this.layout.pieceSize(index));
-    let ok: boolean;
-    try {
-      ok = await this.opts.hasher.verify(data, pieceHash(this.metainfo, index));
-    } catch {
-      // The hash could not be computed (a worker died): nobody is to blame, fetch it again.
-      if (!this.isClosed()) this.dropUnverified(index, buf);
-      return;
-    }
-    if (this.isClosed()) return;
-    if (!ok) return this.onHashFailed(index, buf);
-    try {
-      await this.storage.writePiece(index, data);
-    } catch (err) {
-      return this.fail(err instanceof CtError ? err : new StorageError(String(err)));
-    }
-    this.pieceBuffers.delete(index);
-    this.releaseBuffer(buf);
-    if (this.isClosed()) return;
-    this.picker.pieceVerified(index);
-    for (const liar of this.attribution.pieceVerified(index, data)) this.ban(liar, `sent a bad block of piece ${index}`);
-    for (const p of this.peers.values()) p.sendHave(index);
-    this.emit('piece', index);
-    this.wakeWaiters();
-    if (this.picker.done && this.state === 'downloading') this.onDone();
-  }
-
-  private onHashFailed(index: number, buf: Buffer): void {
-    this.hashFailures++;
-    this.wasted += this.layout.pieceSize(index);
-    const owners = this.picker.pieceFailed(index);
-    const culprit = this.attribution.pieceFailed(index, buf.subarray(0, this.layout.pieceSize(index)), owners);
-    this.pieceBuffers.delete(index);
-    this.releaseBuffer(buf);
-    this.emit('hash-failed', index, [...new Set(owners.filter((o): o is string => o !== undefined))]);
-    if (culprit) this.ban(culprit, `sent data that failed the hash check for piece ${index}`);
-    for (const p of this.peers.values()) p.fillRequests();
-  }
-
-  /** A complete piece that could not be checked: its blocks go back to the picker, no one is banned. */
-  private dropUnverified(index: number, buf: Buffer): void {
-    this.picker.pieceFailed(index);
-    this.pieceBuffers.delete(index);
-    this.releaseBuffer(buf);
-    for (const p of this.peers.values()) p.fillRequests();
+  private assemblerHost(): AssemblerHost {
+    return {
+      isClosed: () => this.isClosed(),
+      pieceWritten: (index, liars) => {
+        for (const liar of liars) this.ban(liar, `sent a bad block of piece ${index}`);
+        for (const p of this.peers.values()) p.sendHave(index);
+        this.emit('piece', index);
+        this.waiters.wake();
+        if (this.picker.done && this.state === 'downloading') this.onDone();
+      },
+      hashFailed: (index, contributors, culprit) => {
+        this.emit('hash-failed', index, contributors);
+        if (culprit) this.ban(culprit, `sent data that failed the hash check for piece ${index}`);
+        for (const p of this.peers.values()) p.fillRequests();
+      },
+      roomFreed: () => { for (const p of this.peers.values()) p.fillRequests(); },
+      storageFailed: (err) => this.fail(err),
+    };
   }
 
   /** Disconnects a peer and refuses it from now on (by address and port). */
@@ -703,13 +567,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   isBanned(key: string): boolean {
     return this.banned.has(key);
-  }
-
-  private releaseBuffer(buf: Buffer): void {
-    // Keep enough spares for a full pipeline plus the unwritten backlog (64 MiB): a dropped
-    // SharedArrayBuffer is freed only when V8 gets round to it, which showed as 150 MiB of
-    // garbage buffers in a 1 GiB download with a pool of 8.
-    if ((this.bufferPool.length + 1) * buf.length <= 64 * 1024 * 1024) this.bufferPool.push(buf);
   }
 
   /** Every wanted piece is verified. Seeding (and dropping other seeds) only once all pieces are. */
@@ -828,8 +685,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
       uploadRate: this.upRate.rate(),
       peers: this.peers.size,
       seeds,
-      wasted: this.wasted,
-      hashFailures: this.hashFailures,
+      wasted: this.assembler.wasted,
+      hashFailures: this.assembler.hashFailures,
       bannedPeers: this.banned.size,
       discovery: this.discoveryStatus?.(),
     };
@@ -867,8 +724,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     this.emit('closed');
     clearInterval(this.timer);
     clearTimeout(this.dialTimer);
-    for (const w of this.waiters) w.reject(new ClosedError());
-    this.waiters = [];
+    this.waiters.close();
     for (const p of [...this.peers.values()]) p.close(new ClosedError('torrent closed'));
     this.peers.clear();
     this.cache.clear();
