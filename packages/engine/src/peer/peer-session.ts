@@ -9,7 +9,7 @@ import { PexView, decodePex, encodePex } from './pex.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { ADVERTISED_REQQ, CLIENT_VERSION, LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake, type OwnExtendedHandshake, type PeerExtendedHandshake } from './extensions.js';
 import { MetadataServer } from './metadata-server.js';
-import { BLOCK_SIZE } from '../wire/messages.js';
+import { BLOCK_SIZE, blockId } from '../wire/messages.js';
 import type { BlockRequest, PickerPeer } from '../picker/piece-picker.js';
 import { ProtocolError } from '../errors.js';
 import { Bitfield } from '../util/bitfield.js';
@@ -76,7 +76,6 @@ export const PEX_MIN_GAP_MS = 500;
 /** How long after the last block an open request that was overtaken counts as lost. */
 const LOST_AFTER_MS = 2000;
 
-const blockKey = (index: number, begin: number) => index * 131072 + begin / BLOCK_SIZE;
 
 export class PeerSession implements PickerPeer {
   peerChoking = true;
@@ -170,7 +169,7 @@ export class PeerSession implements PickerPeer {
   }
 
   hasRequested(index: number, begin: number): boolean {
-    const key = blockKey(index, begin);
+    const key = blockId(index, begin);
     return this.outstanding.has(key) || this.cancelled.has(key);
   }
 
@@ -327,7 +326,7 @@ export class PeerSession implements PickerPeer {
 
   private onReject(ref: BlockRef): void {
     this.requireFast('reject');
-    const key = blockKey(ref.index, ref.begin);
+    const key = blockId(ref.index, ref.begin);
     const out = this.outstanding.get(key) ?? this.cancelled.get(key);
     if (!out) return;
     this.outstanding.delete(key);
@@ -337,7 +336,7 @@ export class PeerSession implements PickerPeer {
 
   private onPiece(index: number, begin: number, block: Buffer): void {
     this.checkIndex(index, 'piece');
-    const key = blockKey(index, begin);
+    const key = blockId(index, begin);
     // A block we cancelled for a critical one but the peer had already queued is still welcome.
     const out = this.outstanding.get(key) ?? this.cancelled.get(key);
     if (!out) return; // unrequested, or cancelled by endgame: ignore the bytes
@@ -376,7 +375,7 @@ export class PeerSession implements PickerPeer {
     const at = Date.now();
     if (this.outstanding.size === 0) this.lastProgressAt = at;
     for (const b of blocks) {
-      this.outstanding.set(blockKey(b.index, b.begin), { ref: b, sentAt: at });
+      this.outstanding.set(blockId(b.index, b.begin), { ref: b, sentAt: at });
       this.wire.request(b);
     }
   }
@@ -425,7 +424,7 @@ export class PeerSession implements PickerPeer {
 
   /** Withdraws a request another peer answered first (endgame). */
   cancel(index: number, begin: number): void {
-    const key = blockKey(index, begin);
+    const key = blockId(index, begin);
     this.cancelled.delete(key); // already cancelled by preempt(): just stop waiting for it
     const out = this.outstanding.get(key);
     if (!out) return;

@@ -16,7 +16,7 @@
  * Priorities: 0 means "do not download"; 1..7 rank pieces (4 is the default). Per-file priorities
  * and streaming deadlines map onto piece priorities, so the order above carries them unchanged.
  */
-import { BLOCK_SIZE } from '../wire/messages.js';
+import { BLOCK_SIZE, blockId, pieceOfBlock, type BlockId } from '../wire/messages.js';
 import { Bitfield } from '../util/bitfield.js';
 import { BlockState, PartialPiece } from './partial-piece.js';
 
@@ -54,7 +54,7 @@ export class PiecePicker {
   /** Pieces with a deadline, kept sorted by it: usually a handful (a reader's window). */
   private critical: number[] = [];
   /** Critical blocks ("index:begin") whose request overran its peer: one more copy is allowed. */
-  private readonly overdue = new Set<string>();
+  private readonly overdue = new Set<BlockId>();
   /** Bytes of pieces we have (verified), kept as pieces arrive so status never rescans. */
   private haveBytes = 0;
   /** Bytes of wanted (priority > 0) pieces we do not have yet. */
@@ -98,7 +98,7 @@ export class PiecePicker {
     this.have.set(index);
     this.haveBytes += this.pieceSize(index);
     this.clearDeadline(index);
-    for (const key of this.overdue) if (key.startsWith(`${index}:`)) this.overdue.delete(key);
+    for (const key of this.overdue) if (pieceOfBlock(key) === index) this.overdue.delete(key);
     this.partial.delete(index);
     this.verifying.delete(index);
     if (this.priority[index] > 0) this.wantedRemaining -= this.pieceSize(index);
@@ -165,7 +165,7 @@ export class PiecePicker {
    */
   markOverdue(index: number, begin: number): void {
     if (this.isCritical(index) && this.partial.get(index)?.state[begin / BLOCK_SIZE] === BlockState.Requested) {
-      this.overdue.add(`${index}:${begin}`);
+      this.overdue.add(blockId(index, begin));
     }
   }
 
@@ -249,7 +249,7 @@ export class PiecePicker {
       // Overdue blocks first: someone else is already late with them.
       for (let b = 0; b < p.blockCount && out.length < count && this.overdue.size > 0; b++) {
         const begin = b * BLOCK_SIZE;
-        const key = `${index}:${begin}`;
+        const key = blockId(index, begin);
         if (!this.overdue.has(key)) continue;
         if (p.state[b] !== BlockState.Requested) { this.overdue.delete(key); continue; }
         if (peer.hasRequested(index, begin) || p.requests[b] >= 2) continue;

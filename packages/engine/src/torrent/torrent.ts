@@ -11,7 +11,6 @@
 import { ClosedError, CtError, StorageError } from '../errors.js';
 import { FileLayout } from '../layout/file-layout.js';
 import { pieceHash, type Metainfo } from '../metainfo/metainfo.js';
-import { decideUnchokes } from '../peer/choker.js';
 import { DEFAULT_PEER_OPTIONS, PeerSession, type PeerHost, type PeerSessionOptions } from '../peer/peer-session.js';
 import { PiecePicker, type BlockRequest } from '../picker/piece-picker.js';
 import { allocPieceBuffer, type HasherPool } from '../hash/hasher-pool.js';
@@ -21,13 +20,13 @@ import { TorrentStorage } from '../storage/torrent-storage.js';
 import { Bitfield } from '../util/bitfield.js';
 import { RateMeter } from '../util/rate-meter.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { parseHostPort } from '../util/address.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
-import { isBlameless, type PeerWire } from '../wire/peer-wire.js';
+import type { PeerWire } from '../wire/peer-wire.js';
 import { DEFAULT_ASSEMBLER_OPTIONS, PieceAssembler, type AssemblerHost } from './piece-assembler.js';
 import { PeerDialer, type PeerSource } from '../discovery/peer-dialer.js';
-import { pickEvictee } from './peer-eviction.js';
-import { DialReport, type ConnectionReport, type DialOutcome } from './dial-report.js';
+import type { ConnectionReport, DialOutcome } from './dial-report.js';
+import { DEFAULT_PEER_SET_OPTIONS, PeerSet } from './peer-set.js';
+import { preemptForReads, rescueOverdue, wakePeers } from './request-scheduler.js';
 import type { PexMessage } from '../peer/pex.js';
 import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
@@ -35,116 +34,29 @@ import { DemandTable } from './demand.js';
 import { ReadWaiters } from './read-waiters.js';
 import * as path from 'node:path';
 
-export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
+import type { PeerInfo, TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
 
-export interface TorrentStats {
-  state: TorrentState;
-  /** Verified bytes we have (of pieces with any priority). */
-  verifiedBytes: number;
-  totalBytes: number;
-  /** 0..1 over wanted pieces. */
-  progress: number;
-  piecesHave: number;
-  piecesTotal: number;
-  /** Payload bytes received / sent since start. */
-  downloaded: number;
-  uploaded: number;
-  downloadRate: number;
-  uploadRate: number;
-  peers: number;
-  seeds: number;
-  /** Bytes thrown away: failed hashes and duplicate endgame blocks. */
-  wasted: number;
-  hashFailures: number;
-  bannedPeers: number;
-  /** Trackers, DHT and PEX, when the session runs discovery for this torrent. */
-  discovery?: DiscoveryStatus;
-}
-
-export interface PeerInfo {
-  address: string;
-  client: string;
-  outgoing: boolean;
-  downloadRate: number;
-  uploadRate: number;
-  progress: number;
-  snubbed: boolean;
-  requests: number;
-}
-
-export interface TorrentEvents {
-  /** The resume check finished; `have` pieces were already on disk. */
-  ready: [{ have: number }];
-  piece: [number];
-  /** Every wanted piece is verified and on disk. */
-  done: [];
-  'peer-connected': [string];
-  /** A peer's connection ended: its address and why ("the peer closed the connection", a protocol error, ...). */
-  'peer-disconnected': [string, string];
-  'peer-banned': [string, string];
-  'hash-failed': [number, string[]];
-  /** A piece we had failed its check before an upload (changed on disk): it is fetched again. */
-  'piece-lost': [number];
-  stats: [TorrentStats];
-  /** Fatal: the torrent stops (disk full, files unwritable). */
-  error: [CtError];
-  /** close() was called: the torrent is gone from its session. */
-  closed: [];
-  /** New addresses entered the peer list (from a tracker, the DHT, PEX, a magnet, the user). */
-  'peers-found': [PeerSource, string[]];
-}
-
-export interface TorrentOptions {
-  downloadDir: string;
-  hasher: HasherPool;
-  /** Opens files read-only and never writes: a pure seeder of existing data. */
-  readOnly?: boolean;
-  /** Download nothing unless a reader asks for it or a file is selected. */
-  onDemand?: boolean;
-  /** Connections to this torrent (default 50). */
-  maxPeers?: number;
-  /** Connections to this torrent from one IP address (default 8). */
-  maxPeersPerAddress?: number;
-  uploadSlots?: number;
-  /**
-   * Stop requesting while this many bytes of complete pieces wait for hashing or the disk. Without
-   * it, a CPU- or disk-bound moment piled up 110 pieces (110 MiB) in memory during a 1 GiB run.
-   */
-  maxUnwrittenBytes?: number;
-  /** Bytes of pieces kept in memory to serve uploads. */
-  uploadCacheBytes?: number;
-  peer?: Partial<PeerSessionOptions>;
-  /** Our peer id (decides which of two connections to one peer stays). */
-  peerId?: Buffer;
-  /** Our listening port, told to peers in the extension handshake (so PEX can pass us on). */
-  listenPort?: number;
-  /** How often peers hear our ut_pex view (BEP 11 asks for at most once a minute). */
-  pexIntervalMs?: number;
-}
+export type { PeerInfo, TorrentEvents, TorrentOptions, TorrentState, TorrentStats };
 
 /** How the torrent asks the session for an outgoing connection. */
 export type Connector = (address: string, torrent: Torrent) => void;
 
 const RECHOKE_EVERY_TICKS = 10;
-/** Connections to one torrent from one IP address (libtorrent allows one unless told otherwise). */
-export const DEFAULT_MAX_PEERS_PER_ADDRESS = 8;
-/** After one of its peers was evicted as useless, an address may take only free slots for this long. */
-const EVICTION_COOLDOWN_MS = 30_000;
-const OPTIMISTIC_EVERY_RECHOKES = 3;
+
+/** `{ a: undefined, b: 1 }` -> `{ b: 1 }`: options left out keep their defaults when spread. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, FileHost {
   readonly layout: FileLayout;
   readonly picker: PiecePicker;
   readonly storage: TorrentStorage;
   private readonly cache: PieceCache;
-  private readonly peers = new Map<string, PeerSession>();
+  /** Who is connected and may connect; dialing, PEX, choking. */
+  private readonly peers: PeerSet;
   /** Blocks -> verified pieces on disk (buffers, hashing, writing, smart ban). */
   private readonly assembler: PieceAssembler;
-  private readonly banned = new Set<string>();
-  readonly dialer = new PeerDialer();
-  private readonly dialReport = new DialReport();
-  /** Hosts whose peer was evicted as useless, until when they may take only a free slot. */
-  private readonly evictedHosts = new Map<string, number>();
   private readonly downRate = new RateMeter();
   private readonly upRate = new RateMeter();
   private readonly peerOptions: PeerSessionOptions;
@@ -152,15 +64,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   /** The next redial, when one is due before the next tick. */
   private dialTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
-  private optimistic: string | undefined;
   private state: TorrentState = 'checking';
-  private everConnected = false;
   /** Piece priorities from file selections and readers; which files may exist on disk. */
   private readonly demand: DemandTable;
-  /** Our own addresses as others list them, learnt from dialing ourselves. */
-  private readonly ownAddresses = new Set<string>();
-  /** When peers last heard our ut_pex view. */
-  private lastPexAt = 0;
   /** Reads waiting for pieces to be verified. */
   private readonly waiters: ReadWaiters;
   /** The torrent's files (pad files left out), for readers and priorities. */
@@ -177,6 +83,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     });
     this.cache = new PieceCache(opts.uploadCacheBytes ?? 32 * 1024 * 1024, (i) => this.loadVerifiedPiece(i));
     this.peerOptions = { ...DEFAULT_PEER_OPTIONS, ...opts.peer };
+    this.peers = new PeerSet({
+      ...DEFAULT_PEER_SET_OPTIONS,
+      ...definedOnly({ maxPeers: opts.maxPeers, maxPeersPerAddress: opts.maxPeersPerAddress, uploadSlots: opts.uploadSlots, pexIntervalMs: opts.pexIntervalMs }),
+      private: metainfo.private,
+      peerId: opts.peerId,
+    });
     this.assembler = new PieceAssembler(metainfo, this.layout, this.picker, this.storage, opts.hasher, this.assemblerHost(), {
       ...DEFAULT_ASSEMBLER_OPTIONS,
       ...(opts.maxUnwrittenBytes !== undefined ? { maxUnwrittenBytes: opts.maxUnwrittenBytes } : {}),
@@ -196,7 +108,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   get isDone(): boolean { return this.picker.done; }
   get currentState(): TorrentState { return this.state; }
   /** True once any peer completed a handshake with us. */
-  get hasConnectedPeer(): boolean { return this.everConnected; }
+  get hasConnectedPeer(): boolean { return this.peers.everConnected; }
+  /** The peer list (addresses to dial), for status and tests. */
+  get dialer(): PeerDialer { return this.peers.dialer; }
 
   /** Checks existing data, then starts the swarm housekeeping. */
   async start(): Promise<void> {
@@ -232,12 +146,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
    * when there is room. Only user-given ones are retried forever.
    */
   addDiscoveredPeers(addresses: readonly string[], source: PeerSource): number {
-    const now = Date.now();
-    const added: string[] = [];
-    for (const a of addresses) {
-      if (this.banned.has(a) || this.ownAddresses.has(a)) continue;
-      if (this.dialer.add(a, source === 'user', now, source)) added.push(a);
-    }
+    const added = this.peers.addAddresses(addresses, source, Date.now());
     if (added.length) this.emit('peers-found', source, added);
     if (this.timer) this.dialDue();
     return added.length;
@@ -245,8 +154,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   /** Addresses that turned out to be ourselves (a tracker lists us too): never dialed again. */
   forgetOwnAddress(address: string): void {
-    this.ownAddresses.add(address);
-    this.dialer.remove(address);
+    this.peers.forgetOwnAddress(address);
   }
 
   /** Set by the session when it runs discovery for this torrent (status only). */
@@ -256,78 +164,27 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   /** A handshake for this torrent completed on `wire`; returns false when the peer is refused. */
   attach(wire: PeerWire, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
-    const twin = [...this.peers.values()].find((p) => p.peerId.equals(handshake.peerId));
-    if (this.state === 'closed' || this.state === 'error' || this.state === 'checking' || this.banned.has(key) ||
-        this.peers.has(key) || (twin === undefined && !this.makeRoom(key)) ||
-        (twin !== undefined && !this.newBeatsTwin(twin, handshake.peerId, outgoing))) {
-      // A twin connection to the same peer stays; this address need not be dialed again.
-      if (outgoing && twin) this.dialer.remove(key);
-      else if (outgoing) this.dialer.disconnected(key, Date.now(), false);
+    if (this.state === 'closed' || this.state === 'error' || this.state === 'checking') {
+      if (outgoing) this.peers.dialer.disconnected(key, Date.now(), false);
       return false;
     }
-    twin?.close(new CtError('ECLOSED', 'a second connection to the same peer won the tie')); // the twin's close does its bookkeeping
+    if (!this.peers.admit(key, handshake.peerId, outgoing)) return false;
     const peer = new PeerSession(wire, key, outgoing, handshake, this, this.peerOptions);
-    this.peers.set(key, peer);
-    this.everConnected = true;
-    if (outgoing) { this.dialer.connected(key); this.dialReport.connected(key); }
+    this.peers.added(peer);
     peer.start();
     this.emit('peer-connected', key);
     return true;
   }
 
-  /**
-   * True when `key` may take a slot: within the per-address bound, and the cap not reached or
-   * reached with a useless peer to evict. An address whose peer was evicted lately may take only
-   * a free slot: otherwise reconnecting junk peers would evict each other in a cycle that keeps
-   * every slot too young to evict, and a real peer would still find no room.
-   */
-  private makeRoom(key: string): boolean {
-    const now = Date.now();
-    const host = parseHostPort(key).host;
-    let fromHost = 0;
-    for (const p of this.peers.values()) if (p.ip === host) fromHost++;
-    if (fromHost >= (this.opts.maxPeersPerAddress ?? DEFAULT_MAX_PEERS_PER_ADDRESS)) return false;
-    if (this.peers.size < (this.opts.maxPeers ?? 50)) return true;
-    if ((this.evictedHosts.get(host) ?? 0) > now) return false;
-    const victim = pickEvictee([...this.peers.values()].map((p) => ({
-      key: p.key,
-      connectedAt: p.connectedAt,
-      lastMessageAt: p.wire.lastMessageAt,
-      downloaded: p.downloadRate.total,
-      uploaded: p.uploadRate.total,
-      peerInterested: p.peerInterested,
-      amInterested: p.amInterested,
-    })), now);
-    if (victim === undefined) return false;
-    const victimPeer = this.peers.get(victim);
-    if (this.evictedHosts.size >= 1000) for (const [h, until] of this.evictedHosts) if (until <= now) this.evictedHosts.delete(h);
-    if (victimPeer && this.evictedHosts.size < 1000) this.evictedHosts.set(victimPeer.ip, now + EVICTION_COOLDOWN_MS);
-    victimPeer?.close(new CtError('EPEER_EVICTED', 'evicted to make room: no data exchanged, not interested'));
-    return this.peers.size < (this.opts.maxPeers ?? 50);
-  }
-
-  /**
-   * One peer reached twice (we dialed it while it dialed us, typically after PEX told each about
-   * the other): both ends must keep the same connection, or each drops the one the other kept.
-   * The rule both compute alike: keep the connection opened by the side with the lower peer id.
-   */
-  private newBeatsTwin(twin: PeerSession, peerId: Buffer, outgoing: boolean): boolean {
-    const own = this.opts.peerId;
-    if (!own || twin.outgoing === outgoing) return false;
-    const weWin = Buffer.compare(own, peerId) < 0;
-    return outgoing === weWin;
-  }
-
   /** An outgoing attempt failed before the handshake completed; `outcome` says how far it got. */
   dialFailed(address: string, outcome: DialOutcome): void {
-    this.dialReport.failed(address, outcome);
-    this.dialer.disconnected(address, Date.now(), true);
+    this.peers.dialFailed(address, outcome);
     this.scheduleDial();
   }
 
   /** What outgoing attempts met so far (why no peer is reachable, when none is). */
   connectionReport(): ConnectionReport {
-    return this.dialReport.report();
+    return this.peers.connectionReport();
   }
 
   // ---- PeerHost ------------------------------------------------------------------------------
@@ -342,22 +199,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     // BEP 27: a private torrent takes peers from its trackers only.
     if (this.metainfo.private) return;
     this.addDiscoveredPeers(msg.added, 'pex');
-  }
-
-  /** Tells every ut_pex peer what changed in our peer set since it last heard (BEP 11). */
-  private sendPex(now: number): void {
-    if (this.metainfo.private || now - this.lastPexAt < (this.opts.pexIntervalMs ?? 60_000)) return;
-    this.lastPexAt = now;
-    const view: string[] = [];
-    for (const p of this.peers.values()) {
-      const a = p.listenAddress;
-      if (a) view.push(a);
-    }
-    for (const p of this.peers.values()) {
-      if (!p.acceptsPex) continue;
-      const msg = p.pexView.next(view, p.listenAddress ?? p.key);
-      if (msg) p.sendPex(msg);
-    }
   }
 
   pieceSize(index: number): number { return this.layout.pieceSize(index); }
@@ -419,30 +260,21 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     if (typeof pieces === 'number') this.picker.peerHave(pieces);
     else this.picker.peerAdded(pieces);
     // Two seeds have nothing to say to each other.
-    if (this.isComplete && peer.isSeed) this.dropSeed(peer);
+    if (this.isComplete && peer.isSeed) this.peers.dropSeed(peer);
   }
 
   onPeerPiecesGone(_peer: PeerSession, pieces: Bitfield | 'all'): void {
     this.picker.peerRemoved(pieces);
   }
 
-  /** Two seeds have nothing to say to each other: close, and do not dial it again. */
-  private dropSeed(peer: PeerSession): void {
-    this.dialer.remove(peer.key);
-    peer.close(new CtError('ECLOSED', 'both sides are seeds'));
-  }
-
   onPeerInterest(peer: PeerSession): void {
-    if (peer.peerInterested && peer.amChoking && this.unchokedCount() < (this.opts.uploadSlots ?? 8)) peer.unchoke();
-    else if (!peer.peerInterested && !peer.amChoking) peer.choke();
+    this.peers.interestChanged(peer);
   }
 
   onPeerClosed(peer: PeerSession, err: Error): void {
-    if (this.peers.get(peer.key) !== peer) return;
-    this.peers.delete(peer.key);
+    if (!this.peers.removed(peer, err)) return;
     if (peer.hasAll) this.picker.peerRemoved('all');
     else if (peer.pieces.count > 0) this.picker.peerRemoved(peer.pieces);
-    if (peer.outgoing) this.dialer.disconnected(peer.key, Date.now(), !isBlameless(err));
     this.scheduleDial();
     this.emit('peer-disconnected', peer.key, err.message);
   }
@@ -491,47 +323,13 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     return this.storage.read(offset, length, into);
   }
 
-  /**
-   * Priorities changed: peers may have become interesting, and requests may be due. For a reader
-   * (`urgent`), the peers with the shortest expected queue pick first, skipping request batching,
-   * so its critical blocks go where they will arrive soonest.
-   */
   private wakePeers(urgent = false): void {
-    const now = Date.now();
-    const peers = [...this.peers.values()];
-    if (urgent) peers.sort((a, b) => a.expectedQueueMs(now) - b.expectedQueueMs(now));
-    for (const p of peers) {
-      if (!p.amInterested) p.updateInterest();
-      p.fillRequests(urgent);
-    }
+    wakePeers(this.peers.values(), urgent, Date.now());
     this.dialDue();
   }
 
-  /**
-   * A pending read's blocks that no peer had room for would wait behind every queued request.
-   * Peers serve requests in order, so the peer with the shortest expected queue that has the
-   * piece cancels its queued non-critical requests (PeerSession.preempt) and asks for the
-   * critical blocks first; the cancelled blocks are fetched afterwards.
-   */
   private preemptForReaders(now: number): void {
-    const urgent = this.demand.piecesUnderReads();
-    let missing = 0;
-    const pieces: number[] = [];
-    for (const i of urgent) {
-      const n = this.picker.unrequestedBlocks(i);
-      if (n > 0) { pieces.push(i); missing += n; }
-    }
-    if (missing === 0) return;
-    let best: PeerSession | undefined;
-    let bestMs = Infinity;
-    for (const p of this.peers.values()) {
-      if (p.peerChoking || !p.amInterested || p.snubbed || p.room >= missing) continue;
-      if (!pieces.some((i) => p.has(i))) continue;
-      const ms = p.expectedQueueMs(now);
-      if (ms < bestMs) { best = p; bestMs = ms; }
-    }
-    // Readahead requests are cancelled too: they would delay the read as much as any other.
-    if (best && best.preempt((i) => urgent.has(i), now) > 0) best.fillRequests(true);
+    preemptForReads(this.peers.values(), this.picker, this.demand.piecesUnderReads(), now);
   }
 
   // ---- verification (PieceAssembler's host) -----------------------------------------------
@@ -558,22 +356,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   /** Disconnects a peer and refuses it from now on (by address and port). */
   ban(key: string, reason: string): void {
-    if (this.banned.has(key)) return;
-    this.banned.add(key);
-    this.dialer.remove(key);
-    this.peers.get(key)?.close(new CtError('EPEER_BANNED', `banned: ${reason}`));
-    this.emit('peer-banned', key, reason);
+    if (this.peers.ban(key, reason)) this.emit('peer-banned', key, reason);
   }
 
   isBanned(key: string): boolean {
-    return this.banned.has(key);
+    return this.peers.isBanned(key);
   }
 
   /** Every wanted piece is verified. Seeding (and dropping other seeds) only once all pieces are. */
   private onDone(): void {
     if (this.isComplete) {
       this.state = 'seeding';
-      for (const p of this.peers.values()) if (p.isSeed) this.dropSeed(p);
+      for (const p of [...this.peers.values()]) if (p.isSeed) this.peers.dropSeed(p);
     }
     for (const p of this.peers.values()) p.updateInterest();
     this.emit('done');
@@ -586,37 +380,21 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     for (const p of this.peers.values()) p.tick(now);
     this.rescueCritical(now);
     this.preemptForReaders(now);
-    this.sendPex(now);
-    if (this.ticks % RECHOKE_EVERY_TICKS === 0) this.rechoke();
+    this.peers.sendPex(now);
+    if (this.ticks % RECHOKE_EVERY_TICKS === 0) this.peers.rechoke(now, this.state === 'seeding');
     this.ticks++;
     this.dialDue();
     this.emit('stats', this.stats());
   }
 
-  /**
-   * A reader is waiting on blocks a peer has not delivered for a while: allow one more copy from
-   * another peer (libtorrent does the same for time-critical pieces). A request is overdue after
-   * a second, or three times the peer's time to deliver its queue at its current rate.
-   */
   private rescueCritical(now: number): void {
     if (this.picker.criticalPieces.length === 0 || this.peers.size < 2) return;
-    let marked = false;
-    for (const p of this.peers.values()) {
-      // A peer delivering nothing has no queue time to wait for: a second is enough.
-      const rate = p.downloadRate.rate(now);
-      const queueMs = (p.requestsInFlight * 16384 * 1000) / rate;
-      const ageMs = rate > 0 ? Math.max(1000, Math.min(3 * queueMs, this.peerOptions.requestTimeoutMs)) : 1000;
-      for (const ref of p.overdueRequests(now, ageMs, (i) => this.picker.isCritical(i))) {
-        this.picker.markOverdue(ref.index, ref.begin);
-        marked = true;
-      }
-    }
-    if (marked) for (const p of this.peers.values()) p.fillRequests();
+    if (rescueOverdue(this.peers.values(), this.picker, this.peerOptions.requestTimeoutMs, now)) for (const p of this.peers.values()) p.fillRequests();
   }
 
   /** Dials again exactly when a retry is due instead of at the next one-second tick. */
   private scheduleDial(): void {
-    const at = this.dialer.nextAttemptAt();
+    const at = this.peers.dialer.nextAttemptAt();
     if (at === undefined || this.isClosed()) return;
     clearTimeout(this.dialTimer);
     this.dialTimer = setTimeout(() => this.dialDue(), Math.max(0, at - Date.now()));
@@ -627,41 +405,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     // A seeder dials only the peers it was given (transmission, for one, never dials loopback
     // peers itself); discovered leechers come to it, and other seeds have nothing for it.
     if (this.state !== 'downloading' && this.state !== 'seeding') return;
-    const room = (this.opts.maxPeers ?? 50) - this.peers.size;
-    for (const address of this.dialer.due(Date.now(), Math.max(0, room), this.state === 'seeding')) this.connect(address, this);
-  }
-
-  private rechoke(): void {
-    const rotate = (this.ticks / RECHOKE_EVERY_TICKS) % OPTIMISTIC_EVERY_RECHOKES === 0;
-    const now = Date.now();
-    const candidates = [...this.peers.values()].map((p) => ({
-      key: p.key,
-      interested: p.peerInterested,
-      downloadRate: p.downloadRate.rate(now),
-      uploadedTotal: p.uploadRate.total,
-      lastOptimistic: p.lastOptimistic,
-    }));
-    const decision = decideUnchokes(candidates, {
-      slots: this.opts.uploadSlots ?? 8,
-      seeding: this.state === 'seeding',
-      rotateOptimistic: rotate,
-      currentOptimistic: this.optimistic,
-    });
-    if (decision.optimistic !== this.optimistic && decision.optimistic) {
-      const p = this.peers.get(decision.optimistic);
-      if (p) p.lastOptimistic = now;
-    }
-    this.optimistic = decision.optimistic;
-    for (const p of this.peers.values()) {
-      if (decision.unchoke.has(p.key)) p.unchoke();
-      else p.choke();
-    }
-  }
-
-  private unchokedCount(): number {
-    let n = 0;
-    for (const p of this.peers.values()) if (!p.amChoking) n++;
-    return n;
+    for (const address of this.peers.due(Date.now(), this.state === 'seeding')) this.connect(address, this);
   }
 
   // ---- status and teardown -------------------------------------------------------------------
@@ -687,7 +431,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
       seeds,
       wasted: this.assembler.wasted,
       hashFailures: this.assembler.hashFailures,
-      bannedPeers: this.banned.size,
+      bannedPeers: this.peers.bannedCount,
       discovery: this.discoveryStatus?.(),
     };
   }
@@ -714,7 +458,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   private fail(err: CtError): void {
     if (this.state === 'closed' || this.state === 'error') return;
     this.state = 'error';
-    for (const p of this.peers.values()) p.close(new CtError('ECLOSED', `torrent stopped: ${err.message}`));
+    this.peers.closeAll(new CtError('ECLOSED', `torrent stopped: ${err.message}`));
     this.emit('error', err);
   }
 
@@ -725,8 +469,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     clearInterval(this.timer);
     clearTimeout(this.dialTimer);
     this.waiters.close();
-    for (const p of [...this.peers.values()]) p.close(new ClosedError('torrent closed'));
-    this.peers.clear();
+    this.peers.closeAll(new ClosedError('torrent closed'));
     this.cache.clear();
     await this.storage.close();
   }

@@ -25,6 +25,15 @@ export const MessageId = {
 /** The unit of a request: every block is 16 KiB except a piece's last one (BEP 3). */
 export const BLOCK_SIZE = 16 * 1024;
 
+/** Blocks one piece may have: 2^17 x 16 KiB = 2 GiB, far above any real piece length. */
+const MAX_BLOCKS_PER_PIECE = 131072;
+
+/** One number per block of a torrent, the key every table of blocks uses. */
+export type BlockId = number;
+export const blockId = (index: number, begin: number): BlockId => index * MAX_BLOCKS_PER_PIECE + begin / BLOCK_SIZE;
+/** The piece a block id belongs to. */
+export const pieceOfBlock = (id: BlockId): number => Math.floor(id / MAX_BLOCKS_PER_PIECE);
+
 export const PROTOCOL = 'BitTorrent protocol';
 export const HANDSHAKE_LENGTH = 68;
 
