@@ -6,10 +6,14 @@
  * a dictionary entry, which the infohash needs (it is the SHA-1 of the raw `info` bytes, not of a
  * re-encoding that might differ from the original).
  */
-import bencode, { type BencodeValue } from 'bencode';
+import bencode from 'bencode';
 import { BencodeError } from '../errors.js';
 
-export type { BencodeValue };
+/**
+ * A decoded bencode value (strings stay bytes). Declared here, not taken from the untyped
+ * `bencode` package's private declaration: the published .d.ts files must stand on their own.
+ */
+export type BencodeValue = number | Uint8Array | BencodeValue[] | { [key: string]: BencodeValue };
 
 /** Deep nesting blows the recursive decoder's stack; no real torrent nests beyond a handful. */
 const MAX_DEPTH = 64;
@@ -94,7 +98,7 @@ export function checkBencodePrefix(buf: Uint8Array): number {
 /** Strictly validates, then decodes. */
 export function decodeStrict(buf: Uint8Array): BencodeValue {
   checkBencode(buf);
-  return bencode.decode(buf);
+  return bencode.decode(buf) as BencodeValue;
 }
 
 /**
