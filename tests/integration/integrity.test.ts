@@ -173,12 +173,14 @@ test('a hasher failure (a worker died) is not a hash failure: nobody is banned, 
   }
 });
 
-test('waitForPieces: an aborted signal rejects at once, and a finished wait leaves no listener behind', async () => {
+test('a read with an aborted signal rejects at once, and a finished wait leaves no listener behind', async () => {
   const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
   try {
     const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'waits'), peers: [seedAddr], onDemand: true });
     const aborted = AbortSignal.abort(new Error('gone'));
-    await assert.rejects(torrent.waitForPieces(0, 0, aborted), /gone/);
+    const early = (torrent.files.find((f) => f.length > 1000) ?? torrent.files[1]).createReader();
+    await assert.rejects(early.read(0, 10, { signal: aborted }), /gone/);
+    early.close();
     const signal = new AbortController().signal;
     const file = torrent.files[5];
     const reader = file.createReader();

@@ -48,10 +48,14 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, FileHost {
-  readonly layout: FileLayout;
-  readonly picker: PiecePicker;
-  readonly storage: TorrentStorage;
+export class Torrent extends TypedEmitter<TorrentEvents> {
+  private readonly layout: FileLayout;
+  private readonly picker: PiecePicker;
+  private readonly storage: TorrentStorage;
+  /** What its peers see of the torrent: kept on a private object, not on the public handle. */
+  private readonly peerHost: PeerHost;
+  /** What its files and readers see of it. */
+  private readonly fileHost: FileHost;
   private readonly cache: PieceCache;
   /** Who is connected and may connect; dialing, PEX, choking. */
   private readonly peers: PeerSet;
@@ -95,9 +99,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     });
     this.demand = new DemandTable(this.picker, this.layout, metainfo.files, !!opts.onDemand);
     this.waiters = new ReadWaiters((i) => this.picker.have.get(i));
-    this.files = metainfo.files.map((f, i) => ({ f, i })).filter(({ f }) => !f.pad).map(({ f, i }) => new TorrentFile(this, i, f));
+    this.peerHost = this.makePeerHost();
+    this.fileHost = this.makeFileHost();
+    this.files = metainfo.files.map((f, i) => ({ f, i })).filter(({ f }) => !f.pad).map(({ f, i }) => new TorrentFile(this.fileHost, i, f));
   }
 
+  /** @internal */
   get pieceLength(): number { return this.metainfo.pieceLength; }
   /** Every piece of the torrent is verified (not just the wanted ones). */
   get isComplete(): boolean { return this.picker.have.complete; }
@@ -110,6 +117,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   /** True once any peer completed a handshake with us. */
   get hasConnectedPeer(): boolean { return this.peers.everConnected; }
   /** The peer list (addresses to dial), for status and tests. */
+  /** @internal */
   get dialer(): PeerDialer { return this.peers.dialer; }
 
   /** Checks existing data, then starts the swarm housekeeping. */
@@ -145,6 +153,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
    * Peers from a source (trackers, DHT, PEX, a magnet's `x.pe`): deduplicated, bounded, dialed
    * when there is room. Only user-given ones are retried forever.
    */
+  /** @internal */
   addDiscoveredPeers(addresses: readonly string[], source: PeerSource): number {
     const added = this.peers.addAddresses(addresses, source, Date.now());
     if (added.length) this.emit('peers-found', source, added);
@@ -153,23 +162,26 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   }
 
   /** Addresses that turned out to be ourselves (a tracker lists us too): never dialed again. */
+  /** @internal */
   forgetOwnAddress(address: string): void {
     this.peers.forgetOwnAddress(address);
   }
 
   /** Set by the session when it runs discovery for this torrent (status only). */
+  /** @internal */
   discoveryStatus: (() => DiscoveryStatus) | undefined;
 
   // ---- connections (called by Session) -------------------------------------------------------
 
   /** A handshake for this torrent completed on `wire`; returns false when the peer is refused. */
+  /** @internal */
   attach(wire: PeerWire, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
     if (this.state === 'closed' || this.state === 'error' || this.state === 'checking') {
       if (outgoing) this.peers.dialer.disconnected(key, Date.now(), false);
       return false;
     }
     if (!this.peers.admit(key, handshake.peerId, outgoing)) return false;
-    const peer = new PeerSession(wire, key, outgoing, handshake, this, this.peerOptions);
+    const peer = new PeerSession(wire, key, outgoing, handshake, this.peerHost, this.peerOptions);
     this.peers.added(peer);
     peer.start();
     this.emit('peer-connected', key);
@@ -177,6 +189,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
   }
 
   /** An outgoing attempt failed before the handshake completed; `outcome` says how far it got. */
+  /** @internal */
   dialFailed(address: string, outcome: DialOutcome): void {
     this.peers.dialFailed(address, outcome);
     this.scheduleDial();
@@ -189,48 +202,47 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
 
   // ---- PeerHost ------------------------------------------------------------------------------
 
-  get infoBytes(): Buffer { return this.metainfo.infoBytes; }
 
-  extensionOffer(): { pex: boolean; metadataSize: number; listenPort?: number } {
+  private extensionOffer(): { pex: boolean; metadataSize: number; listenPort?: number } {
     return { pex: !this.metainfo.private, metadataSize: this.metainfo.infoBytes.length, listenPort: this.opts.listenPort };
   }
 
-  onPex(_peer: PeerSession, msg: PexMessage): void {
+  private onPex(_peer: PeerSession, msg: PexMessage): void {
     // BEP 27: a private torrent takes peers from its trackers only.
     if (this.metainfo.private) return;
     this.addDiscoveredPeers(msg.added, 'pex');
   }
 
-  pieceSize(index: number): number { return this.layout.pieceSize(index); }
+  private pieceSize(index: number): number { return this.layout.pieceSize(index); }
   havePiece(index: number): boolean { return this.picker.have.get(index); }
-  ownBitfield(): Bitfield { return this.picker.have; }
-  wants(index: number): boolean { return this.picker.wants(index); }
+  private ownBitfield(): Bitfield { return this.picker.have; }
+  private wants(index: number): boolean { return this.picker.wants(index); }
 
-  isInteresting(peer: PeerSession): boolean {
+  private isInteresting(peer: PeerSession): boolean {
     if (this.state !== 'downloading') return false;
     return this.picker.isInteresting(peer);
   }
 
-  pick(peer: PeerSession, count: number): BlockRequest[] {
+  private pick(peer: PeerSession, count: number): BlockRequest[] {
     if (this.state !== 'downloading') return [];
     if (this.assembler.backlogFull) return [];
     return this.picker.pick(peer, count);
   }
 
-  onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void {
+  private onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void {
     this.downRate.add(block.length);
     if (!this.assembler.addBlock(index, begin, block, peer.key)) return;
     // Endgame: the same block may be on order from other peers; withdraw those requests.
     for (const other of this.peers.values()) if (other !== peer && other.hasRequested(index, begin)) other.cancel(index, begin);
   }
 
-  abandon(_peer: PeerSession, refs: BlockRef[]): void {
+  private abandon(_peer: PeerSession, refs: BlockRef[]): void {
     for (const r of refs) this.picker.requestAbandoned(r.index, r.begin);
     // Someone else may pick them up right away.
     for (const p of this.peers.values()) p.fillRequests();
   }
 
-  async readBlock(index: number, begin: number, length: number): Promise<Buffer> {
+  private async readBlock(index: number, begin: number, length: number): Promise<Buffer> {
     const piece = await this.cache.get(index);
     this.upRate.add(length);
     return piece.subarray(begin, begin + length);
@@ -256,22 +268,22 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     throw new StorageError(`piece ${index} on disk does not match its hash; fetching it again`);
   }
 
-  onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void {
+  private onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void {
     if (typeof pieces === 'number') this.picker.peerHave(pieces);
     else this.picker.peerAdded(pieces);
     // Two seeds have nothing to say to each other.
     if (this.isComplete && peer.isSeed) this.peers.dropSeed(peer);
   }
 
-  onPeerPiecesGone(_peer: PeerSession, pieces: Bitfield | 'all'): void {
+  private onPeerPiecesGone(_peer: PeerSession, pieces: Bitfield | 'all'): void {
     this.picker.peerRemoved(pieces);
   }
 
-  onPeerInterest(peer: PeerSession): void {
+  private onPeerInterest(peer: PeerSession): void {
     this.peers.interestChanged(peer);
   }
 
-  onPeerClosed(peer: PeerSession, err: Error): void {
+  private onPeerClosed(peer: PeerSession, err: Error): void {
     if (!this.peers.removed(peer, err)) return;
     if (peer.hasAll) this.picker.peerRemoved('all');
     else if (peer.pieces.count > 0) this.picker.peerRemoved(peer.pieces);
@@ -279,16 +291,55 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
     this.emit('peer-disconnected', peer.key, err.message);
   }
 
+  private makePeerHost(): PeerHost {
+    const t = this;
+    return {
+      get pieceCount() { return t.pieceCount; },
+      get infoHash() { return t.infoHash; },
+      get infoBytes() { return t.metainfo.infoBytes; },
+      pieceSize: (i) => t.pieceSize(i),
+      havePiece: (i) => t.havePiece(i),
+      ownBitfield: () => t.ownBitfield(),
+      wants: (i) => t.wants(i),
+      isInteresting: (p) => t.isInteresting(p),
+      pick: (p, n) => t.pick(p, n),
+      onBlock: (p, i, b, block) => t.onBlock(p, i, b, block),
+      abandon: (p, refs) => t.abandon(p, refs),
+      readBlock: (i, b, l) => t.readBlock(i, b, l),
+      onPeerPieces: (p, pieces) => t.onPeerPieces(p, pieces),
+      onPeerPiecesGone: (p, pieces) => t.onPeerPiecesGone(p, pieces),
+      onPeerInterest: (p) => t.onPeerInterest(p),
+      onPeerClosed: (p, reason) => t.onPeerClosed(p, reason),
+      extensionOffer: () => t.extensionOffer(),
+      onPex: (p, msg) => t.onPex(p, msg),
+    };
+  }
+
+  private makeFileHost(): FileHost {
+    const t = this;
+    return {
+      get layout() { return t.layout; },
+      get pieceLength() { return t.metainfo.pieceLength; },
+      want: (owner, underRead, ahead) => t.want(owner, underRead, ahead),
+      release: (owner) => t.release(owner),
+      havePiece: (i) => t.havePiece(i),
+      waitForPieces: (first, last, signal) => t.waitForPieces(first, last, signal),
+      readRange: (offset, length, into) => t.readRange(offset, length, into),
+      setFilePriority: (i, p) => t.setFilePriority(i, p),
+      fileOpened: (i) => t.fileOpened(i),
+    };
+  }
+
   // ---- readers and priorities (FileHost) -----------------------------------------------------
 
-  want(owner: object, underRead: readonly number[], ahead: readonly number[]): void {
+  private want(owner: object, underRead: readonly number[], ahead: readonly number[]): void {
     const now = Date.now();
     this.demand.want(owner, underRead, ahead, now);
     this.wakePeers(true);
     this.preemptForReaders(now);
   }
 
-  release(owner: object): void {
+  private release(owner: object): void {
     this.demand.release(owner);
   }
 
@@ -299,27 +350,29 @@ export class Torrent extends TypedEmitter<TorrentEvents> implements PeerHost, Fi
       .catch((err: unknown) => this.fail(err instanceof CtError ? err : new StorageError(String(err))));
   }
 
-  fileOpened(fileIndex: number): void {
+  private fileOpened(fileIndex: number): void {
     this.demand.fileOpened(fileIndex);
     this.allocateFile(fileIndex);
   }
 
-  setFilePriority(fileIndex: number, priority: number): void {
+  private setFilePriority(fileIndex: number, priority: number): void {
     this.demand.setFilePriority(fileIndex, priority);
     this.allocateFile(fileIndex);
     this.wakePeers();
   }
 
+  /** @internal */
   waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void> {
     return this.waiters.wait(first, last, signal);
   }
 
   /** Reads still waiting for pieces (tests check none is left behind). */
+  /** @internal */
   get pendingWaits(): number {
     return this.waiters.size;
   }
 
-  readRange(offset: number, length: number, into?: Buffer): Promise<Buffer> {
+  private readRange(offset: number, length: number, into?: Buffer): Promise<Buffer> {
     return this.storage.read(offset, length, into);
   }
 
