@@ -97,6 +97,8 @@ test('a listen address in use is a clear error', async () => {
 test('hostile file names stay inside the download directory', async () => {
   // A torrent whose paths try to climb out; ct seeds it (sanitised the same way) and ct downloads it.
   const content = [randomBytes(20_000), randomBytes(5000), randomBytes(3000)];
+  // A name of its own, so its absence where a naive join would put it proves something.
+  const pwned = `pwned-${randomBytes(6).toString('hex')}`;
   const all = Buffer.concat(content);
   const pieceLength = 16384;
   const pieces = Buffer.concat(Array.from({ length: Math.ceil(all.length / pieceLength) }, (_, i) =>
@@ -104,7 +106,7 @@ test('hostile file names stay inside the download directory', async () => {
   const torrent = bencodeEncode({ info: {
     name: '../../escape', 'piece length': pieceLength, pieces,
     files: [
-      { length: content[0].length, path: ['..', '..', '..', 'tmp', 'pwned'] },
+      { length: content[0].length, path: ['..', '..', '..', 'tmp', pwned] },
       { length: content[1].length, path: ['/etc', 'passwd'] },
       { length: content[2].length, path: ['a\u0000b'] },
     ],
@@ -112,12 +114,12 @@ test('hostile file names stay inside the download directory', async () => {
   const file = path.join(work, 'evil.torrent');
   await writeFile(file, torrent);
   const info = JSON.parse((await ctRun(['info', file, '--json'])).stdout);
-  assert.deepEqual(info.files.map((f: { path: string }) => f.path), ['tmp/pwned', '_etc/passwd', 'a_b']);
+  assert.deepEqual(info.files.map((f: { path: string }) => f.path), [`tmp/${pwned}`, '_etc/passwd', 'a_b']);
   const seedDir = path.join(work, 'evil-seed');
   const root = path.join(seedDir, info.name);
   await mkdir(path.join(root, 'tmp'), { recursive: true });
   await mkdir(path.join(root, '_etc'), { recursive: true });
-  await writeFile(path.join(root, 'tmp', 'pwned'), content[0]);
+  await writeFile(path.join(root, 'tmp', pwned), content[0]);
   await writeFile(path.join(root, '_etc', 'passwd'), content[1]);
   await writeFile(path.join(root, 'a_b'), content[2]);
   const port = await freePort();
@@ -129,8 +131,11 @@ test('hostile file names stay inside the download directory', async () => {
   const r = await ctRun(['download', '--metainfo', file, '--seeds', `127.0.0.1:${port}`, '--download-dir', dest, '--quiet']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(await readdir(path.join(work, 'jail')), ['inside'], 'nothing written next to the download dir');
-  assert.ok(!(await exists(path.join(work, 'tmp', 'pwned'))));
-  assert.ok((await readFile(path.join(dest, info.name, 'tmp', 'pwned'))).equals(content[0]));
+  // Where a naive path.join of the torrent's name and path would have written it (/tmp/<name>).
+  const naive = path.join(dest, '../../escape', '..', '..', '..', 'tmp', pwned);
+  assert.ok(!naive.startsWith(work), `the naive target ${naive} lies outside the test folder`);
+  assert.ok(!(await exists(naive)), `nothing written at ${naive}`);
+  assert.ok((await readFile(path.join(dest, info.name, 'tmp', pwned))).equals(content[0]));
   assert.ok((await readFile(path.join(dest, info.name, 'a_b'))).equals(content[2]));
   seeder.kill();
 });

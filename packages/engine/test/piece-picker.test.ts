@@ -218,5 +218,8 @@ test('an overdue critical block may be requested once more, from another peer, a
   const fast = peer('fast');
   const got = pk.pick(fast, 1);
   assert.deepEqual(got, [{ index: 1, begin: BLOCK_SIZE, length: BLOCK_SIZE }]);
-  assert.equal(pk.pick(peer('third'), 1)[0]?.index !== 1 || pk.pick(peer('third'), 1)[0]?.begin !== BLOCK_SIZE, true, 'only one extra copy');
+  // A third peer never gets that block: one extra copy at most.
+  const third = pk.pick(peer('third'), 64);
+  assert.ok(third.length > 0, 'the third peer still gets other blocks');
+  assert.ok(!third.some((r) => r.index === 1 && r.begin === BLOCK_SIZE), 'only one extra copy');
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideUnchokes } from '../src/peer/choker.js';
 import { RequestPipeline } from '../src/peer/request-pipeline.js';
 import { PeerDialer } from '../src/discovery/peer-dialer.js';
 import { parseHostPort, formatHostPort } from '../src/util/address.js';
@@ -54,17 +53,6 @@ test('request pipeline: slow start, then bandwidth-delay product, capped by reqq
   assert.equal(p.depth, 50);
   p.onSnubbed();
   assert.equal(p.depth, 2, 'floor');
-});
-
-test('choker: tit-for-tat by download rate, one optimistic slot, seeding by fairness', () => {
-  const peers = ['a', 'b', 'c', 'd', 'e'].map((key, i) => ({ key, interested: key !== 'e', downloadRate: i * 100, uploadedTotal: 1000 - i * 100, lastOptimistic: 0 }));
-  const leech = decideUnchokes(peers, { slots: 3, seeding: false, rotateOptimistic: true, currentOptimistic: undefined });
-  assert.ok(leech.unchoke.has('d') && leech.unchoke.has('c'), 'the two fastest uploaders to us');
-  assert.ok(leech.optimistic === 'a' || leech.optimistic === 'b');
-  assert.equal(leech.unchoke.size, 3);
-  assert.ok(!leech.unchoke.has('e'), 'not interested');
-  const seed = decideUnchokes(peers, { slots: 3, seeding: true, rotateOptimistic: false, currentOptimistic: 'a' });
-  assert.ok(seed.unchoke.has('d') && seed.unchoke.has('c'), 'least served first');
 });
 
 test('dialer: back-off grows on failures, persistent peers are never forgotten', () => {
