@@ -18,6 +18,3 @@ export async function loadTorrentFile(file: string): Promise<Metainfo> {
   }
 }
 
-export function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-}

@@ -3,7 +3,7 @@
  * InvalidArgumentError with the accepted form, so a bad value ends in one line that names the
  * option ("option '--timeout <seconds>' argument '-5' is invalid: a positive number of seconds").
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { isMagnet, parseHostPort } from '@ct/engine';
 
 const SIZE_UNITS: Record<string, number> = {
@@ -85,4 +85,14 @@ export function collect(value: string, previous: string[] | undefined): string[]
 export function collectMagnet(value: string, previous: string[] | undefined): string[] {
   if (!isMagnet(value)) throw new InvalidArgumentError('expected a magnet link (magnet:?xt=urn:btih:...).');
   return collect(value, previous);
+}
+
+/** `--listen HOST:PORT`, shared by every command that accepts peers. */
+export function listenOption(fallback = '0.0.0.0:0', description = 'accept peers here (port 0: any free port)'): Option {
+  return new Option('--listen <host:port>', description).argParser(parseListen).default(fallback);
+}
+
+/** `--timeout SECONDS` (default 60); what it bounds differs per command. */
+export function timeoutOption(description: string): Option {
+  return new Option('--timeout <seconds>', description).argParser(parseSeconds).default(60);
 }

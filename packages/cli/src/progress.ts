@@ -33,10 +33,6 @@ export class ProgressReporter {
 
   constructor(private readonly torrent: Torrent, readonly mode: ProgressMode, private readonly opts: ReporterOptions) {}
 
-  get verbose(): boolean {
-    return !!this.opts.verbose;
-  }
-
   start(): void {
     if (this.mode === 'quiet' || this.timer) return;
     this.sample();

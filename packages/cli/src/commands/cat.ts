@@ -6,9 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { CtError, UsageError } from '@ct/engine';
-import { parseListen, parseSeconds, parseSize } from '../options.js';
+import { listenOption, parseSize, timeoutOption } from '../options.js';
 import { examples } from '../output-options.js';
 import { SOURCE_NOTE, addSourceOptions, isTorrentArgument, loadOneSource, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession } from '../swarm.js';
@@ -34,8 +34,8 @@ export function register(program: Command): void {
     .option('--download-dir <dir>', 'keep what is fetched here and reuse what is there (default: a temporary folder)')
     .option('--offset <bytes>', 'first byte to write (sizes take k, MiB, ...)', parseSize, 0)
     .option('--length <bytes>', 'how many bytes (default: to the end of the file)', parseSize)
-    .option('--listen <host:port>', 'accept peers here', parseListen, '127.0.0.1:0')
-    .addOption(new Option('--timeout <seconds>', 'give up when no peer is reachable for this long').argParser(parseSeconds).default(60));
+    .addOption(listenOption('127.0.0.1:0', 'accept peers here'))
+    .addOption(timeoutOption('give up when no peer is reachable for this long'));
   examples(cmd, [
     'ct cat movie.torrent movie.mkv --offset 1MiB --length 64k | xxd | head',
     'ct cat pack.torrent pack/docs/readme.txt',

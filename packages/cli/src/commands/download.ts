@@ -1,10 +1,10 @@
 /** `ct download`: fetch a torrent from peers, verify it, optionally keep seeding or serving HTTP. */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Torrent } from '@ct/engine';
 import { formatBytes } from '../format.js';
 import { selectFiles, parsePatterns } from '../file-selection.js';
 import { serveHttp } from '../http.js';
-import { parseHttp, parseListen, parseSeconds } from '../options.js';
+import { listenOption, parseHttp, timeoutOption } from '../options.js';
 import { addOutputOptions, examples, logger, type OutputOptions } from '../output-options.js';
 import { ProgressReporter, chooseMode } from '../progress.js';
 import { SOURCE_NOTE, addSourceOptions, loadOneSource, type SourceOptions } from '../sources.js';
@@ -30,13 +30,13 @@ export function register(program: Command): void {
     .argument('[torrent]', '.torrent file or magnet link');
   addSourceOptions(cmd)
     .option('--download-dir <dir>', 'where files go', '.')
-    .option('--listen <host:port>', 'accept peers here (port 0: any free port)', parseListen, '0.0.0.0:0')
+    .addOption(listenOption())
     .option('--select <glob|index,...>', 'fetch only these files: 1-based indices from --list, ranges (3-7) or globs (*.mkv); repeatable', parsePatterns)
     .option('--exclude <glob|index,...>', 'do not fetch these files (same forms as --select); repeatable', parsePatterns)
     .option('--list', 'print the files with their indices and exit (a magnet\'s metadata is fetched first)')
     .option('--seed', 'keep seeding after the download completes, until Ctrl-C (then exit 0)')
     .option('--http <[host:]port>', 'also serve the files over HTTP with Range while downloading (a bare port means 127.0.0.1); keeps serving after completion until Ctrl-C', parseHttp)
-    .addOption(new Option('--timeout <seconds>', 'give up when no peer is reachable, or no peer sent data, for this long (a magnet: no peer gave its metadata)').argParser(parseSeconds).default(60));
+    .addOption(timeoutOption('give up when no peer is reachable, or no peer sent data, for this long (a magnet: no peer gave its metadata)'));
   addOutputOptions(cmd);
   examples(cmd, [
     'ct download ubuntu.torrent',

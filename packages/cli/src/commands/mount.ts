@@ -12,7 +12,7 @@ import { MountError, UsageError, type Torrent } from '@ct/engine';
 import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
 import { serveControl } from '../control/control-socket.js';
 import { isFuseMounted } from '../control/mount-table.js';
-import { parseListen, parseSeconds } from '../options.js';
+import { listenOption, parseSeconds } from '../options.js';
 import { examples } from '../output-options.js';
 import { SOURCE_NOTE, addSourceOptions, loadSources, sourceName, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession } from '../swarm.js';
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--eagain', 'fail timed-out reads with EAGAIN instead of EIO (as rqbit-fuse)')
     .option('--download-all', 'fetch every file in the background, not just what is read')
     .option('--allow-other', 'let other users read the mount (needs user_allow_other in /etc/fuse.conf unless root)')
-    .option('--listen <host:port>', 'accept peers here (port 0: any free port)', parseListen, '0.0.0.0:0')
+    .addOption(listenOption())
     .option('--mkdir', 'create MOUNTPOINT if it does not exist');
   examples(cmd, [
     'ct mount ~/torrents movie.torrent dataset.torrent',

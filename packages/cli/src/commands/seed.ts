@@ -1,7 +1,7 @@
 /** `ct seed`: check existing data and serve it to peers until stopped. */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { formatBytes, formatDuration } from '../format.js';
-import { parseListen, parseSeconds } from '../options.js';
+import { listenOption, timeoutOption } from '../options.js';
 import { addOutputOptions, examples, logger, type OutputOptions } from '../output-options.js';
 import { ProgressReporter, chooseMode } from '../progress.js';
 import { checkSeedDir } from '../seed-check.js';
@@ -24,8 +24,8 @@ export function register(program: Command): void {
     .argument('[torrent]', '.torrent file or magnet link');
   addSourceOptions(cmd)
     .option('--download-dir <dir>', 'the folder holding the data (the torrent\'s folder is inside it)', '.')
-    .option('--listen <host:port>', 'accept peers here (port 0: any free port)', parseListen, '0.0.0.0:0')
-    .addOption(new Option('--timeout <seconds>', 'for a magnet: how long to wait for its metadata').argParser(parseSeconds).default(60));
+    .addOption(listenOption())
+    .addOption(timeoutOption('for a magnet: how long to wait for its metadata'));
   addOutputOptions(cmd);
   examples(cmd, [
     'ct seed ubuntu.torrent --download-dir ~/Downloads --listen 0.0.0.0:6881',

@@ -1,7 +1,7 @@
 /** `ct stream`: serve a torrent's files over HTTP, downloading on demand what clients read. */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { serveHttp } from '../http.js';
-import { parseHttp, parseListen, parseSeconds } from '../options.js';
+import { listenOption, parseHttp, timeoutOption } from '../options.js';
 import { addOutputOptions, examples, logger, type OutputOptions } from '../output-options.js';
 import { ProgressReporter, chooseMode } from '../progress.js';
 import { SOURCE_NOTE, addSourceOptions, loadOneSource, type SourceOptions } from '../sources.js';
@@ -24,8 +24,8 @@ export function register(program: Command): void {
   addSourceOptions(cmd)
     .option('--http <[host:]port>', 'where to serve (a bare port means 127.0.0.1)', parseHttp, '127.0.0.1:8888')
     .option('--download-dir <dir>', 'where fetched data goes', '.')
-    .option('--listen <host:port>', 'accept peers here (port 0: any free port)', parseListen, '0.0.0.0:0')
-    .addOption(new Option('--timeout <seconds>', 'for a magnet: how long to wait for its metadata').argParser(parseSeconds).default(60));
+    .addOption(listenOption())
+    .addOption(timeoutOption('for a magnet: how long to wait for its metadata'));
   addOutputOptions(cmd);
   examples(cmd, ['ct stream movie.torrent --http 8888   # then: mpv http://127.0.0.1:8888/movie.mkv']);
   cmd.action((torrent: string | undefined, opts: StreamOptions) => stream(torrent, opts));

@@ -40,6 +40,8 @@ export type BlockOutcome = 'new' | 'duplicate' | 'unwanted';
 
 export class PiecePicker {
   readonly have: Bitfield;
+  /** Bumped whenever `have` changes: lets readers of it cache what they derive (a file's verified bytes). */
+  haveVersion = 0;
   private readonly availability: Uint32Array;
   private readonly priority: Uint8Array;
   private readonly rank: Uint32Array;
@@ -96,6 +98,7 @@ export class PiecePicker {
   markHave(index: number): void {
     if (this.have.get(index)) return;
     this.have.set(index);
+    this.haveVersion++;
     this.haveBytes += this.pieceSize(index);
     this.clearDeadline(index);
     for (const key of this.overdue) if (pieceOfBlock(key) === index) this.overdue.delete(key);
@@ -113,6 +116,7 @@ export class PiecePicker {
   markLost(index: number): void {
     if (!this.have.get(index)) return;
     this.have.clear(index);
+    this.haveVersion++;
     this.haveBytes -= this.pieceSize(index);
     if (this.priority[index] > 0) this.wantedRemaining += this.pieceSize(index);
   }

@@ -32,6 +32,8 @@ export const PEER_ID_PREFIX = '-ct0100-';
 
 /** Established connections (and outgoing attempts) across all torrents. */
 export const DEFAULT_MAX_CONNECTIONS = 200;
+/** Outgoing TCP connect timeout. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface SessionOptions {
   /** Where to accept peers; `false` for no listening socket. Default 0.0.0.0:0 (any free port). */
@@ -98,6 +100,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   /** Established connections plus outgoing attempts (incoming half-open ones are in halfOpen). */
   private connections = 0;
   private readonly halfOpen: HalfOpenTable<PeerWire>;
+  private readonly maxConnections: number;
+  private readonly connectTimeoutMs: number;
   private closed = false;
   /** The DHT node, when the session runs one. */
   dht: DhtService | undefined;
@@ -111,6 +115,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.hasher = opts.hasher ?? sharedHasherPool();
     this.wireOptions = { ...DEFAULT_WIRE_OPTIONS, ...opts.wire };
     this.halfOpen = new HalfOpenTable({ ...DEFAULT_HALF_OPEN_LIMITS, ...opts.halfOpen });
+    this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   }
 
   /** Creates a session and, unless `listen: false`, starts listening. */
@@ -294,8 +300,8 @@ export class Session extends TypedEmitter<SessionEvents> {
    * metadata fetcher dial through here alike). Undefined when there is no slot.
    */
   private connect(address: string, infoHash: Buffer, handlers: DialHandlers): PeerWire | undefined {
-    if (this.closed || this.connections >= (this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) return undefined;
-    const wire = dialPeer({ address, infoHash, peerId: this.peerId, wire: this.wireOptions, connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000 }, handlers);
+    if (this.closed || this.connections >= this.maxConnections) return undefined;
+    const wire = dialPeer({ address, infoHash, peerId: this.peerId, wire: this.wireOptions, connectTimeoutMs: this.connectTimeoutMs }, handlers);
     this.track(wire.socket);
     return wire;
   }
@@ -327,7 +333,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         wire.destroy(new CtError('EPROTOCOL', torrent ? 'that is ourselves' : 'handshake for a torrent we do not have'));
         return;
       }
-      if (this.connections >= (this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
+      if (this.connections >= this.maxConnections) {
         wire.destroy(new CtError('EPEER_EVICTED', 'connection limit reached'));
         return;
       }

@@ -12,6 +12,8 @@ import type { ReadaheadOptions } from './readahead.js';
 export interface FileHost extends ReaderHost {
   readonly layout: FileLayout;
   havePiece(index: number): boolean;
+  /** Changes whenever the set of verified pieces does. */
+  readonly haveVersion: number;
   setFilePriority(fileIndex: number, priority: number): void;
   /** A reader was created: the file may now exist on disk. */
   fileOpened(fileIndex: number): void;
@@ -38,10 +40,19 @@ export class TorrentFile {
     return this.host.layout.filePieces(this.index);
   }
 
-  /** Verified bytes of this file. */
+  /**
+   * Verified bytes of this file. Cached until the torrent's verified pieces change: a mount asks
+   * for it on every getattr (for `du`), on the event loop that serves FUSE.
+   */
   get downloaded(): number {
-    return this.verifiedRanges().reduce((sum, [a, b]) => sum + (b - a), 0);
+    if (this.downloadedAt !== this.host.haveVersion) {
+      this.downloadedAt = this.host.haveVersion;
+      this.downloadedBytes = this.verifiedRanges().reduce((sum, [a, b]) => sum + (b - a), 0);
+    }
+    return this.downloadedBytes;
   }
+  private downloadedAt = -1;
+  private downloadedBytes = 0;
 
   /** Verified byte ranges [start, end) inside the file, merged. */
   verifiedRanges(): [number, number][] {

@@ -23,7 +23,7 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
 import type { PeerWire } from '../wire/peer-wire.js';
 import { DEFAULT_ASSEMBLER_OPTIONS, PieceAssembler, type AssemblerHost } from './piece-assembler.js';
-import { PeerDialer, type PeerSource } from '../discovery/peer-dialer.js';
+import type { PeerSource } from '../discovery/peer-dialer.js';
 import type { ConnectionReport, DialOutcome } from './dial-report.js';
 import { DEFAULT_PEER_SET_OPTIONS, PeerSet } from './peer-set.js';
 import { preemptForReads, rescueOverdue, wakePeers } from './request-scheduler.js';
@@ -116,9 +116,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   get currentState(): TorrentState { return this.state; }
   /** True once any peer completed a handshake with us. */
   get hasConnectedPeer(): boolean { return this.peers.everConnected; }
-  /** The peer list (addresses to dial), for status and tests. */
-  /** @internal */
-  get dialer(): PeerDialer { return this.peers.dialer; }
 
   /** Checks existing data, then starts the swarm housekeeping. */
   async start(): Promise<void> {
@@ -320,6 +317,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return {
       get layout() { return t.layout; },
       get pieceLength() { return t.metainfo.pieceLength; },
+      get haveVersion() { return t.picker.haveVersion; },
       want: (owner, underRead, ahead) => t.want(owner, underRead, ahead),
       release: (owner) => t.release(owner),
       havePiece: (i) => t.havePiece(i),
@@ -364,12 +362,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** @internal */
   waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void> {
     return this.waiters.wait(first, last, signal);
-  }
-
-  /** Reads still waiting for pieces (tests check none is left behind). */
-  /** @internal */
-  get pendingWaits(): number {
-    return this.waiters.size;
   }
 
   private readRange(offset: number, length: number, into?: Buffer): Promise<Buffer> {
