@@ -8,8 +8,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { FileLayout, Session, createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
 import { makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
-import { CT, ct, ctRun, freePort, stopAll } from '../helpers/procs.js';
-import { spawnSync } from 'node:child_process';
+import { ct, ctRun, freePort, stopAll } from '../helpers/procs.js';
 import { HostilePeer } from '../helpers/hostile-peer.js';
 
 const PIECE = 65536;

@@ -25,6 +25,9 @@ export interface MetadataFetcherOptions {
   listenPort?: number;
 }
 
+/** Four peers asked at once, each given 15 s for the whole dictionary. */
+export const DEFAULT_METADATA_FETCH = { parallel: 4, peerTimeoutMs: 15_000 } as const;
+
 export interface MetadataFetcherEvents {
   /** A peer was dropped, and why (for progress output and tests). */
   'peer-failed': [string, string];
@@ -67,7 +70,7 @@ export class MetadataFetcher extends TypedEmitter<MetadataFetcherEvents> {
 
   private fill(): void {
     if (this.finished) return;
-    const room = (this.opts.parallel ?? 4) - this.active.size;
+    const room = (this.opts.parallel ?? DEFAULT_METADATA_FETCH.parallel) - this.active.size;
     for (const address of this.dialer.due(Date.now(), room)) this.ask(address);
     const next = this.dialer.nextAttemptAt();
     clearTimeout(this.retryTimer);
@@ -88,7 +91,7 @@ export class MetadataFetcher extends TypedEmitter<MetadataFetcherEvents> {
       reason = why;
       wire?.destroy(new CtError('EMETADATA', why));
     };
-    const timer = setTimeout(() => drop('no metadata in time'), this.opts.peerTimeoutMs ?? 15_000);
+    const timer = setTimeout(() => drop('no metadata in time'), this.opts.peerTimeoutMs ?? DEFAULT_METADATA_FETCH.peerTimeoutMs);
     const ended = (why: string) => {
       clearTimeout(timer);
       this.active.delete(address);

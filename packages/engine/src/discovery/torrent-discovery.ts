@@ -35,6 +35,9 @@ export interface DiscoveryOptions {
   dhtRetryMs?: number;
 }
 
+/** DHT cadence: re-announce every 15 min while we have peers, retry every 10 s while we have none. */
+export const DEFAULT_DHT_CADENCE = { intervalMs: 15 * 60_000, retryMs: 10_000 } as const;
+
 export interface DiscoveryEvents {
   peers: [string[], PeerSource];
 }
@@ -95,7 +98,7 @@ export class TorrentDiscovery extends TypedEmitter<DiscoveryEvents> {
     if (this.stopped || !dht || !this.useDht) return;
     if (this.announceToDht) dht.announce(this.opts.infoHash, this.opts.port);
     else dht.lookup(this.opts.infoHash);
-    const wait = this.opts.hasPeers() ? this.opts.dhtIntervalMs ?? 15 * 60_000 : this.opts.dhtRetryMs ?? 10_000;
+    const wait = this.opts.hasPeers() ? this.opts.dhtIntervalMs ?? DEFAULT_DHT_CADENCE.intervalMs : this.opts.dhtRetryMs ?? DEFAULT_DHT_CADENCE.retryMs;
     this.dhtTimer = setTimeout(() => this.dhtRound(), wait);
     this.dhtTimer.unref();
   }

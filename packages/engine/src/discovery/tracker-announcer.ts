@@ -45,6 +45,9 @@ export interface AnnouncerOptions {
   minIntervalSec?: number;
 }
 
+/** What an announce uses when the options leave it out. */
+export const DEFAULT_ANNOUNCE = { timeoutMs: 15_000, numwant: 200 } as const;
+
 export interface AnnouncerEvents {
   peers: [string[]];
 }
@@ -94,7 +97,7 @@ export class TrackerAnnouncer extends TypedEmitter<AnnouncerEvents> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     const sends = [...this.trackers.values()].filter((t) => t.started).map((t) =>
-      this.send(t.status.url, this.params('stopped', t), Math.min(waitMs, this.opts.timeoutMs ?? 15_000)).catch(() => undefined));
+      this.send(t.status.url, this.params('stopped', t), Math.min(waitMs, this.opts.timeoutMs ?? DEFAULT_ANNOUNCE.timeoutMs)).catch(() => undefined));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(sends), new Promise((r) => { timer = setTimeout(r, waitMs); })]);
     clearTimeout(timer);
@@ -113,7 +116,7 @@ export class TrackerAnnouncer extends TypedEmitter<AnnouncerEvents> {
     return {
       infoHash: this.opts.infoHash, peerId: this.opts.peerId, port: this.opts.port, key: this.key,
       uploaded: s.uploaded, downloaded: s.downloaded, left: s.left, event,
-      numwant: event === 'stopped' ? 0 : this.opts.numwant ?? 200, trackerId: t.trackerId,
+      numwant: event === 'stopped' ? 0 : this.opts.numwant ?? DEFAULT_ANNOUNCE.numwant, trackerId: t.trackerId,
     };
   }
 
@@ -139,7 +142,7 @@ export class TrackerAnnouncer extends TypedEmitter<AnnouncerEvents> {
     t.status.updating = true;
     t.nextAt = undefined;
     try {
-      const result = await this.send(url, this.params(event, t), this.opts.timeoutMs ?? 15_000);
+      const result = await this.send(url, this.params(event, t), this.opts.timeoutMs ?? DEFAULT_ANNOUNCE.timeoutMs);
       if (this.stopped) return;
       t.started = true;
       if (event === 'completed') t.completedSent = true;

@@ -5,24 +5,26 @@
  * (which block, who is unchoked, what to do with a block) belong to the `PeerHost`.
  */
 import type { PexMessage } from './pex.js';
-import { PexView, decodePex, encodePex } from './pex.js';
+import type { PexView } from './pex.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
-import { ADVERTISED_REQQ, CLIENT_VERSION, LOCAL_EXTENSION_IDS, encodeExtendedHandshake, parseExtendedHandshake, type OwnExtendedHandshake, type PeerExtendedHandshake } from './extensions.js';
-import { MetadataServer } from './metadata-server.js';
-import { BLOCK_SIZE, blockId } from '../wire/messages.js';
+import type { OwnExtendedHandshake, PeerExtendedHandshake } from './extensions.js';
+import { DEFAULT_PEER_OPTIONS, type PeerSessionOptions } from './peer-options.js';
+import { ExtensionChannel } from './extension-channel.js';
+import { BLOCK_SIZE } from '../wire/messages.js';
 import type { BlockRequest, PickerPeer } from '../picker/piece-picker.js';
 import { ProtocolError } from '../errors.js';
 import { Bitfield } from '../util/bitfield.js';
 import { RateMeter } from '../util/rate-meter.js';
 import type { BlockRef, HandshakeInfo, WireMessage } from '../wire/messages.js';
-import type { PeerWire } from '../wire/peer-wire.js';
+import type { PeerConnection } from '../wire/peer-connection.js';
+import { OutstandingRequests } from './outstanding-requests.js';
 import { RequestPipeline } from './request-pipeline.js';
+import { UploadQueue, type UploadSource } from './upload-queue.js';
+
+export { DEFAULT_PEER_OPTIONS, type PeerSessionOptions };
 
 /** What a PeerSession needs from its torrent. */
-export interface PeerHost {
-  readonly pieceCount: number;
-  pieceSize(index: number): number;
-  havePiece(index: number): boolean;
+export interface PeerHost extends UploadSource {
   /** Our bitfield, sent after the handshake. */
   ownBitfield(): Bitfield;
   wants(index: number): boolean;
@@ -31,7 +33,6 @@ export interface PeerHost {
   onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void;
   /** Requests that will not be answered: give them back to the picker. */
   abandon(peer: PeerSession, refs: BlockRef[]): void;
-  readBlock(index: number, begin: number, length: number): Promise<Buffer>;
   /** Availability bookkeeping: the peer announced pieces. */
   onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void;
   /** The peer replaced its piece set: these no longer count (a new set follows). */
@@ -48,34 +49,12 @@ export interface PeerHost {
   onPex(peer: PeerSession, msg: PexMessage): void;
 }
 
-export interface PeerSessionOptions {
-  /** No block for this long while requests are out: the peer is snubbed, its requests re-picked. */
-  requestTimeoutMs: number;
-  /** Queued upload requests per peer; more are rejected (bittorrent-protocol queues unbounded). */
-  maxUploadQueue: number;
-  /** Stop reading blocks for a peer while this much is waiting in its socket. */
-  maxUploadBacklog: number;
-  clientVersion: string;
-}
-
-export const DEFAULT_PEER_OPTIONS: PeerSessionOptions = {
-  requestTimeoutMs: 20_000,
-  maxUploadQueue: ADVERTISED_REQQ,
-  maxUploadBacklog: 1024 * 1024,
-  clientVersion: CLIENT_VERSION,
-};
-
-interface Outstanding { ref: BlockRef; sentAt: number }
-
-/**
- * ut_pex messages closer together than this are ignored (BEP 11 asks for one a minute at most;
- * tests set the engine's pex interval lower, so the gap stays well below a second).
- */
-export const PEX_MIN_GAP_MS = 500;
-
 /** How long after the last block an open request that was overtaken counts as lost. */
 const LOST_AFTER_MS = 2000;
-
+/** A peer without the fast extension never confirms a cancel: give it up after this long. */
+const CANCEL_EXPIRY_SLOW_PEER_MS = 3000;
+/** A peer's BEP 10 `reqq` above this is not believed. */
+const MAX_PEER_REQQ = 5000;
 
 export class PeerSession implements PickerPeer {
   peerChoking = true;
@@ -92,43 +71,26 @@ export class PeerSession implements PickerPeer {
   readonly peerId: Buffer;
   /** The IP address part of `key` (per-address limits count by it). */
   readonly ip: string;
-  /** The peer's BEP 10 handshake fields we use. */
-  clientName = '';
-  /** The peer's extension handshake, once it arrived. */
-  peerExtensions: PeerExtendedHandshake | undefined;
-  /** Serves our info dictionary over ut_metadata; made on the first request. */
-  private metadata: MetadataServer | undefined;
-  /** What this peer has been told over ut_pex, so each message carries only changes. */
-  readonly pexView = new PexView();
-  /** When the peer last sent ut_pex: more often than PEX_MIN_GAP_MS is flooding, ignored. */
-  private lastPexReceivedAt = 0;
-  private readonly outstanding = new Map<number, Outstanding>();
-  /**
-   * Requests we cancelled to let a critical block overtake them (see preempt()). The picker still
-   * counts them as requested: a fast-extension peer answers each cancel with the block or a
-   * reject (BEP 6), and libtorrent usually sends the block because it is already in its send
-   * buffer, so re-requesting it elsewhere at once would fetch it twice.
-   */
-  private readonly cancelled = new Map<number, Outstanding>();
+  /** BEP 10 and what runs over it (ut_metadata serving, ut_pex). */
+  private readonly extensions: ExtensionChannel;
+  /** Our requests to it, and those cancelled but perhaps still answered. */
+  private readonly requests = new OutstandingRequests();
   /** When preempt() last ran, so a stream of reads does not churn the queue. */
   private lastPreemptAt = 0;
   readonly pipeline = new RequestPipeline();
   readonly downloadRate = new RateMeter();
   readonly uploadRate = new RateMeter();
-  /** When the newest request that was answered had been sent (see resendLost()). */
-  private newestAnsweredSentAt = 0;
   /** Last time a requested block arrived, or requests were (re)started after an idle period. */
   private lastProgressAt = Date.now();
   snubbed = false;
-  private readonly uploadQueue: BlockRef[] = [];
-  private uploadsInFlight = 0;
+  private readonly uploads: UploadQueue;
   /** Used by the choker's optimistic rotation. */
   lastOptimistic = 0;
   readonly connectedAt = Date.now();
   private closed = false;
 
   constructor(
-    readonly wire: PeerWire,
+    readonly wire: PeerConnection,
     /** address:port; for outgoing peers the dialed address, so bans and retries match it. */
     readonly key: string,
     readonly outgoing: boolean,
@@ -142,6 +104,9 @@ export class PeerSession implements PickerPeer {
     // A copy: the handshake may be a view into a read buffer that the next read overwrites.
     this.peerId = Buffer.from(handshake.peerId);
     this.ip = parseHostPort(key).host;
+    this.extensions = new ExtensionChannel(wire, host.infoBytes, (msg) => host.onPex(this, msg));
+    this.uploads = new UploadQueue(wire, this.fast, host, { maxQueue: opts.maxUploadQueue, maxBacklog: opts.maxUploadBacklog },
+      () => !this.closed && !this.amChoking, (bytes) => this.uploadRate.add(bytes));
     wire.on('message', (msg) => {
       try {
         this.onMessage(msg);
@@ -149,14 +114,14 @@ export class PeerSession implements PickerPeer {
         wire.destroy(err as Error);
       }
     });
-    wire.on('drain', () => this.serveUploads());
+    wire.on('drain', () => this.uploads.serve());
     wire.on('close', (err) => this.onClose(err));
   }
 
   /** Sends what follows the handshake: extension handshake and our pieces. */
   start(): void {
     if (this.extended) {
-      this.wire.extended(0, encodeExtendedHandshake({ ...this.host.extensionOffer(), clientVersion: this.opts.clientVersion, reqq: this.opts.maxUploadQueue }));
+      this.extensions.sendHandshake({ ...this.host.extensionOffer(), clientVersion: this.opts.clientVersion, reqq: this.opts.maxUploadQueue });
     }
     const own = this.host.ownBitfield();
     if (this.fast && own.complete) this.wire.haveAll();
@@ -169,12 +134,11 @@ export class PeerSession implements PickerPeer {
   }
 
   hasRequested(index: number, begin: number): boolean {
-    const key = blockId(index, begin);
-    return this.outstanding.has(key) || this.cancelled.has(key);
+    return this.requests.has(index, begin);
   }
 
   get requestsInFlight(): number {
-    return this.outstanding.size;
+    return this.requests.size;
   }
 
   get isSeed(): boolean {
@@ -200,15 +164,12 @@ export class PeerSession implements PickerPeer {
       case 'bitfield': return this.onBitfield(msg.bytes);
       case 'have-all': return this.onHaveAll();
       case 'have-none': return this.onHaveNone();
-      case 'request': return this.onRequest(msg);
-      case 'cancel': return this.onCancel(msg);
+      case 'request': return this.uploads.request(msg);
+      case 'cancel': return this.uploads.cancel(msg);
       case 'piece': return this.onPiece(msg.index, msg.begin, msg.block);
       case 'reject': return this.onReject(msg);
       case 'extended':
-        if (msg.id === 0) this.onExtendedHandshake(msg.payload);
-        else if (msg.id === LOCAL_EXTENSION_IDS.ut_metadata) this.onMetadataMessage(msg.payload);
-        else if (msg.id === LOCAL_EXTENSION_IDS.ut_pex) this.onPexMessage(msg.payload);
-        return;
+        return this.onExtended(msg.id, msg.payload);
       default:
         return; // keep-alive, port, suggest, allowed-fast, unknown ids: nothing to do
     }
@@ -273,38 +234,21 @@ export class PeerSession implements PickerPeer {
     else if (this.amInterested) this.fillRequests();
   }
 
-  private onExtendedHandshake(payload: Buffer): void {
-    const hs = parseExtendedHandshake(payload);
-    if (!hs) return; // a broken extension handshake is not worth a disconnect
-    // A later handshake updates the earlier one (BEP 10 allows re-sending it).
-    this.peerExtensions = hs;
-    if (hs.reqq !== undefined && hs.reqq > 0) this.pipeline.peerLimit = Math.min(hs.reqq, 5000);
-    if (hs.client) this.clientName = hs.client;
+  private onExtended(id: number, payload: Buffer): void {
+    const hs = this.extensions.onMessage(id, payload);
+    if (!hs) return;
+    if (hs.reqq !== undefined && hs.reqq > 0) this.pipeline.peerLimit = Math.min(hs.reqq, MAX_PEER_REQQ);
   }
 
-  private onMetadataMessage(payload: Buffer): void {
-    const id = this.peerExtensions?.ids.ut_metadata;
-    if (!id) return; // it never offered ut_metadata: nothing to answer
-    this.metadata ??= new MetadataServer(this.host.infoBytes, (p) => { if (!this.closed) this.wire.extended(id, p); });
-    this.metadata.onMessage(payload);
-  }
-
-  private onPexMessage(payload: Buffer): void {
-    const now = Date.now();
-    if (now - this.lastPexReceivedAt < PEX_MIN_GAP_MS) return;
-    this.lastPexReceivedAt = now;
-    this.host.onPex(this, decodePex(payload));
-  }
-
+  /** The peer's extension handshake, once it arrived. */
+  get peerExtensions(): PeerExtendedHandshake | undefined { return this.extensions.peer; }
+  /** The client name from its extension handshake ('' until then). */
+  get clientName(): string { return this.extensions.peer?.client ?? ''; }
+  /** What this peer has been told over ut_pex, so each message carries only changes. */
+  get pexView(): PexView { return this.extensions.pexView; }
   /** True when the peer takes ut_pex messages. */
-  get acceptsPex(): boolean {
-    return !!this.peerExtensions?.ids.ut_pex;
-  }
-
-  sendPex(msg: PexMessage): void {
-    const id = this.peerExtensions?.ids.ut_pex;
-    if (id && !this.closed) this.wire.extended(id, encodePex(msg));
-  }
+  get acceptsPex(): boolean { return this.extensions.acceptsPex; }
+  sendPex(msg: PexMessage): void { if (!this.closed) this.extensions.sendPex(msg); }
 
   /**
    * Where others can reach this peer: the dialed address for outgoing connections; for incoming
@@ -326,25 +270,18 @@ export class PeerSession implements PickerPeer {
 
   private onReject(ref: BlockRef): void {
     this.requireFast('reject');
-    const key = blockId(ref.index, ref.begin);
-    const out = this.outstanding.get(key) ?? this.cancelled.get(key);
-    if (!out) return;
-    this.outstanding.delete(key);
-    this.cancelled.delete(key);
-    this.host.abandon(this, [out.ref]);
+    const out = this.requests.answered(ref.index, ref.begin);
+    if (out) this.host.abandon(this, [out.ref]);
   }
 
   private onPiece(index: number, begin: number, block: Buffer): void {
     this.checkIndex(index, 'piece');
-    const key = blockId(index, begin);
-    // A block we cancelled for a critical one but the peer had already queued is still welcome.
-    const out = this.outstanding.get(key) ?? this.cancelled.get(key);
-    if (!out) return; // unrequested, or cancelled by endgame: ignore the bytes
+    // A block we cancelled for one under a read but the peer had already queued is still welcome.
+    const out = this.requests.answered(index, begin);
+    if (!out) return; // unrequested, or withdrawn in endgame: ignore the bytes
     if (out.ref.length !== block.length) throw new ProtocolError(`block ${index}:${begin} of ${block.length} bytes, requested ${out.ref.length}`);
-    this.outstanding.delete(key);
-    this.cancelled.delete(key);
     const now = Date.now();
-    if (out.sentAt > this.newestAnsweredSentAt) this.newestAnsweredSentAt = out.sentAt;
+    this.requests.delivered(out);
     this.lastProgressAt = now;
     this.snubbed = false;
     this.downloadRate.add(block.length, now);
@@ -362,74 +299,57 @@ export class PeerSession implements PickerPeer {
   fillRequests(now = false): void {
     if (this.closed || this.peerChoking || !this.amInterested) return;
     const depth = this.snubbed ? 1 : this.pipeline.depth;
-    const want = depth - this.outstanding.size;
+    const want = depth - this.requests.size;
     // Refill in batches, not one request per received block: each refill is a picker pass and a
     // socket write (profiled: one writev per block cost ~6% of the CPU at 1 GiB; batches of 16
     // still made ~2,500 write syscalls per GiB, batches of up to 64 a quarter of that).
-    if (want <= 0 || (!now && want < Math.min(64, depth >> 2) && this.outstanding.size > 0)) return;
+    if (want <= 0 || (!now && want < Math.min(64, depth >> 2) && this.requests.size > 0)) return;
     const blocks = this.host.pick(this, want);
     if (blocks.length === 0) {
-      if (this.outstanding.size === 0) this.updateInterest();
+      if (this.requests.size === 0) this.updateInterest();
       return;
     }
     const at = Date.now();
-    if (this.outstanding.size === 0) this.lastProgressAt = at;
-    for (const b of blocks) {
-      this.outstanding.set(blockId(b.index, b.begin), { ref: b, sentAt: at });
-      this.wire.request(b);
-    }
+    if (this.requests.size === 0) this.lastProgressAt = at;
+    this.requests.sent(blocks, at);
+    for (const b of blocks) this.wire.request(b);
   }
 
-  /** Requests for critical pieces outstanding longer than `ageMs`: candidates for a second copy. */
-  overdueRequests(now: number, ageMs: number, isCritical: (index: number) => boolean): BlockRef[] {
-    const out: BlockRef[] = [];
-    for (const o of this.outstanding.values()) if (now - o.sentAt > ageMs && isCritical(o.ref.index)) out.push(o.ref);
-    return out;
+  /** Requests for pieces `select` picks, outstanding longer than `ageMs`: candidates for a second copy. */
+  overdueRequests(now: number, ageMs: number, select: (index: number) => boolean): BlockRef[] {
+    return this.requests.overdue(now, ageMs, select);
   }
 
   /** How long this peer needs to deliver what we asked of it, at its current rate (ms). */
   expectedQueueMs(now: number): number {
-    if (this.outstanding.size === 0) return 0;
-    const rate = this.downloadRate.rate(now);
-    return rate > 0 ? (this.outstanding.size * BLOCK_SIZE * 1000) / rate : Infinity;
+    return this.requests.expectedMs(this.downloadRate.rate(now));
   }
 
   /** Free pipeline slots right now. */
   get room(): number {
-    return (this.snubbed ? 1 : this.pipeline.depth) - this.outstanding.size;
+    return (this.snubbed ? 1 : this.pipeline.depth) - this.requests.size;
   }
 
   /**
-   * Makes a critical block overtake this peer's queue: cancels the queued requests that are not
-   * critical, except the oldest ones the peer is most likely sending already (about `keepMs` of
-   * them at its current rate), so the critical requests sent next are served after those only.
-   * Peers serve requests in order, so cancelling only the tail would not help. Runs at most
-   * once per `minIntervalMs`; returns how many requests were cancelled.
+   * Makes blocks under a read overtake this peer's queue: cancels the queued requests for other
+   * pieces, except the oldest ones the peer is most likely sending already (about `keepMs` of
+   * them at its current rate), so the requests sent next are served after those only. Peers
+   * serve requests in order, so cancelling only the tail would not help. Runs at most once per
+   * `minIntervalMs`; returns how many requests were cancelled.
    */
-  preempt(isCritical: (index: number) => boolean, now: number, keepMs = 250, minIntervalMs = 1000): number {
+  preempt(isUnderRead: (index: number) => boolean, now: number, keepMs = 250, minIntervalMs = 1000): number {
     if (this.closed || this.peerChoking || now - this.lastPreemptAt < minIntervalMs) return 0;
     const keep = Math.max(2, Math.ceil((this.downloadRate.rate(now) * keepMs) / 1000 / BLOCK_SIZE));
-    let seen = 0;
-    let cancelled = 0;
-    for (const [key, o] of this.outstanding) {
-      if (seen++ < keep || isCritical(o.ref.index)) continue;
-      this.outstanding.delete(key);
-      this.cancelled.set(key, { ref: o.ref, sentAt: now });
-      this.wire.cancel(o.ref);
-      cancelled++;
-    }
-    if (cancelled > 0) this.lastPreemptAt = now;
-    return cancelled;
+    const cancelled = this.requests.preempt(keep, isUnderRead, now);
+    for (const ref of cancelled) this.wire.cancel(ref);
+    if (cancelled.length > 0) this.lastPreemptAt = now;
+    return cancelled.length;
   }
 
   /** Withdraws a request another peer answered first (endgame). */
   cancel(index: number, begin: number): void {
-    const key = blockId(index, begin);
-    this.cancelled.delete(key); // already cancelled by preempt(): just stop waiting for it
-    const out = this.outstanding.get(key);
-    if (!out) return;
-    this.outstanding.delete(key);
-    this.wire.cancel(out.ref);
+    const ref = this.requests.withdraw(index, begin);
+    if (ref) this.wire.cancel(ref);
   }
 
   updateInterest(): void {
@@ -449,7 +369,7 @@ export class PeerSession implements PickerPeer {
     this.pipeline.onRateSample(this.downloadRate.rate(now));
     this.expireCancelled(now);
     this.resendLost(now);
-    if (this.outstanding.size > 0 && !this.snubbed && now - this.lastProgressAt > this.opts.requestTimeoutMs) {
+    if (this.requests.size > 0 && !this.snubbed && now - this.lastProgressAt > this.opts.requestTimeoutMs) {
       // The peer sits on our requests: hand them to others and ask it for one block at a time.
       this.snubbed = true;
       this.pipeline.onSnubbed();
@@ -466,12 +386,8 @@ export class PeerSession implements PickerPeer {
    * are sent again; a copy that still arrives twice costs one block.
    */
   private resendLost(now: number): void {
-    if (this.peerChoking || this.outstanding.size === 0 || now - this.lastProgressAt < LOST_AFTER_MS) return;
-    for (const o of this.outstanding.values()) {
-      if (o.sentAt >= this.newestAnsweredSentAt) continue;
-      o.sentAt = now;
-      this.wire.request(o.ref);
-    }
+    if (this.peerChoking || this.requests.size === 0 || now - this.lastProgressAt < LOST_AFTER_MS) return;
+    for (const ref of this.requests.lost(now)) this.wire.request(ref);
   }
 
   /**
@@ -479,23 +395,13 @@ export class PeerSession implements PickerPeer {
    * block, give it back to the picker. (A fast peer answers with the block or a reject.)
    */
   private expireCancelled(now: number): void {
-    if (this.cancelled.size === 0) return;
-    const expired: BlockRef[] = [];
-    const limit = this.fast ? this.opts.requestTimeoutMs : 3000;
-    for (const [key, o] of this.cancelled) {
-      if (now - o.sentAt < limit) continue;
-      this.cancelled.delete(key);
-      expired.push(o.ref);
-    }
+    const expired = this.requests.expireCancelled(now, this.fast ? this.opts.requestTimeoutMs : CANCEL_EXPIRY_SLOW_PEER_MS);
     if (expired.length > 0) this.host.abandon(this, expired);
   }
 
   private abandonAll(): void {
-    if (this.outstanding.size === 0 && this.cancelled.size === 0) return;
-    const refs = [...this.outstanding.values(), ...this.cancelled.values()].map((o) => o.ref);
-    this.outstanding.clear();
-    this.cancelled.clear();
-    this.host.abandon(this, refs);
+    if (this.requests.isEmpty) return;
+    this.host.abandon(this, this.requests.takeAll());
   }
 
   // ---- upload side ---------------------------------------------------------------------------
@@ -508,51 +414,13 @@ export class PeerSession implements PickerPeer {
     if (this.amChoking) return;
     this.amChoking = true;
     this.wire.choke();
-    if (this.fast) for (const ref of this.uploadQueue) this.wire.reject(ref);
-    this.uploadQueue.length = 0;
+    this.uploads.choked();
   }
 
   unchoke(): void {
     if (!this.amChoking) return;
     this.amChoking = false;
     this.wire.unchoke();
-  }
-
-  private onRequest(ref: BlockRef): void {
-    const valid = ref.index < this.host.pieceCount && this.host.havePiece(ref.index) && ref.length > 0 &&
-      ref.length <= 128 * 1024 && ref.begin + ref.length <= this.host.pieceSize(ref.index);
-    if (!valid || this.amChoking || this.uploadQueue.length >= this.opts.maxUploadQueue) {
-      if (this.fast) this.wire.reject(ref);
-      return;
-    }
-    this.uploadQueue.push(ref);
-    this.serveUploads();
-  }
-
-  private onCancel(ref: BlockRef): void {
-    const i = this.uploadQueue.findIndex((r) => r.index === ref.index && r.begin === ref.begin && r.length === ref.length);
-    if (i < 0) return;
-    this.uploadQueue.splice(i, 1);
-    // BEP 6: with the fast extension every cancelled request is answered, here with a reject.
-    if (this.fast) this.wire.reject(ref);
-  }
-
-  private serveUploads(): void {
-    while (!this.closed && this.uploadQueue.length > 0 && this.uploadsInFlight < 8 && this.wire.writeBacklog < this.opts.maxUploadBacklog) {
-      const ref = this.uploadQueue.shift() as BlockRef;
-      this.uploadsInFlight++;
-      this.host.readBlock(ref.index, ref.begin, ref.length).then(
-        (block) => {
-          if (this.closed || this.amChoking) return;
-          this.wire.piece(ref.index, ref.begin, block);
-          this.uploadRate.add(block.length);
-        },
-        () => { if (this.fast && !this.closed) this.wire.reject(ref); },
-      ).finally(() => {
-        this.uploadsInFlight--;
-        this.serveUploads();
-      });
-    }
   }
 
   // ---- teardown ------------------------------------------------------------------------------
@@ -566,7 +434,7 @@ export class PeerSession implements PickerPeer {
     if (this.closed) return;
     this.closed = true;
     this.abandonAll();
-    this.uploadQueue.length = 0;
+    this.uploads.stop();
     this.host.onPeerClosed(this, err);
   }
 }

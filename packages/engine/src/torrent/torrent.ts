@@ -1,38 +1,38 @@
 /**
- * One torrent being downloaded or seeded: owns its picker, storage and peer sessions, turns
- * received blocks into verified pieces on disk, and runs the per-second housekeeping (timeouts,
- * choking, dialing). Network plumbing (sockets, handshakes) lives in Session; protocol details of
- * a single peer in PeerSession; the choice of blocks in PiecePicker.
- *
- * A block's journey: PeerWire parses it -> PeerSession checks we asked for it -> onBlock() copies
- * it into the piece's buffer -> when the piece is whole, verifyPiece() hashes it in a worker ->
- * TorrentStorage writes it with positioned writes -> the picker marks it had -> peers get `have`.
+ * One torrent being downloaded or seeded: the coordinator of its parts. It owns none of the
+ * policies; it wires them together and keeps the torrent's state (checking, downloading,
+ * seeding, error, closed):
+ *   PeerSet (who is connected, dialing, PEX, choking) - PieceAssembler (blocks -> verified pieces
+ *   on disk, smart ban) - DemandTable (priorities from selections and readers) - ReadWaiters -
+ *   request-scheduler (wake-ups, preemption for reads, rescue of overdue blocks) -
+ *   VerifiedUploads (re-hashed pieces for peers). The public handle is this class; what peers
+ *   and files call sits on the private peerHost and fileHost objects.
+ * DESIGN.md follows a block from the socket through these to the disk.
  */
 import { ClosedError, CtError, StorageError } from '../errors.js';
-import { FileLayout } from '../layout/file-layout.js';
+import type { FileLayout } from '../layout/file-layout.js';
 import { pieceHash, type Metainfo } from '../metainfo/metainfo.js';
 import { DEFAULT_PEER_OPTIONS, PeerSession, type PeerHost, type PeerSessionOptions } from '../peer/peer-session.js';
-import { PiecePicker, type BlockRequest } from '../picker/piece-picker.js';
-import { allocPieceBuffer, type HasherPool } from '../hash/hasher-pool.js';
-import { PieceCache } from '../storage/piece-cache.js';
+import type { BlockRequest, PiecePicker } from '../picker/piece-picker.js';
 import { checkExistingPieces } from '../storage/resume-check.js';
-import { TorrentStorage } from '../storage/torrent-storage.js';
+import type { TorrentStorage } from '../storage/torrent-storage.js';
 import { Bitfield } from '../util/bitfield.js';
 import { RateMeter } from '../util/rate-meter.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
-import type { PeerWire } from '../wire/peer-wire.js';
+import type { PeerConnection } from '../wire/peer-connection.js';
 import { DEFAULT_ASSEMBLER_OPTIONS, PieceAssembler, type AssemblerHost } from './piece-assembler.js';
 import type { PeerSource } from '../discovery/peer-dialer.js';
 import type { ConnectionReport, DialOutcome } from './dial-report.js';
 import { DEFAULT_PEER_SET_OPTIONS, PeerSet } from './peer-set.js';
 import { preemptForReads, rescueOverdue, wakePeers } from './request-scheduler.js';
-import type { PexMessage } from '../peer/pex.js';
 import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
 import { DemandTable } from './demand.js';
 import { ReadWaiters } from './read-waiters.js';
-import * as path from 'node:path';
+import { DEFAULT_UPLOAD_CACHE_BYTES, buildTorrentParts, type TorrentParts } from './torrent-parts.js';
+import { peerInfo, torrentStats } from './torrent-stats.js';
+import { VerifiedUploads } from './verified-uploads.js';
 
 import type { PeerInfo, TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
 
@@ -56,7 +56,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly peerHost: PeerHost;
   /** What its files and readers see of it. */
   private readonly fileHost: FileHost;
-  private readonly cache: PieceCache;
+  /** Blocks for uploads: whole pieces, re-hashed before they leave. */
+  private readonly uploads: VerifiedUploads;
   /** Who is connected and may connect; dialing, PEX, choking. */
   private readonly peers: PeerSet;
   /** Blocks -> verified pieces on disk (buffers, hashing, writing, smart ban). */
@@ -76,16 +77,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** The torrent's files (pad files left out), for readers and priorities. */
   readonly files: TorrentFile[];
 
-  constructor(readonly metainfo: Metainfo, private readonly opts: TorrentOptions, private readonly connect: Connector) {
+  /**
+   * `parts` (layout, picker, storage) are built from the options unless given: tests hand in
+   * their own. `connect` asks the session for an outgoing connection.
+   */
+  constructor(readonly metainfo: Metainfo, private readonly opts: TorrentOptions, private readonly connect: Connector,
+    parts: TorrentParts = buildTorrentParts(metainfo, opts)) {
     super();
-    this.layout = new FileLayout(metainfo.files, metainfo.pieceLength);
-    this.picker = new PiecePicker(metainfo);
-    const root = metainfo.multiFile ? path.join(opts.downloadDir, metainfo.name) : opts.downloadDir;
-    this.storage = new TorrentStorage(this.layout, metainfo.files, root, {
-      readOnly: opts.readOnly,
-      partFile: path.join(opts.downloadDir, `.${metainfo.infoHashHex}.parts`),
-    });
-    this.cache = new PieceCache(opts.uploadCacheBytes ?? 32 * 1024 * 1024, (i) => this.loadVerifiedPiece(i));
+    this.layout = parts.layout;
+    this.picker = parts.picker;
+    this.storage = parts.storage;
+    this.uploads = new VerifiedUploads(metainfo, this.layout, this.storage, opts.hasher, opts.uploadCacheBytes ?? DEFAULT_UPLOAD_CACHE_BYTES,
+      (i) => this.pieceLost(i));
     this.peerOptions = { ...DEFAULT_PEER_OPTIONS, ...opts.peer };
     this.peers = new PeerSet({
       ...DEFAULT_PEER_SET_OPTIONS,
@@ -149,8 +152,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /**
    * Peers from a source (trackers, DHT, PEX, a magnet's `x.pe`): deduplicated, bounded, dialed
    * when there is room. Only user-given ones are retried forever.
+   * @internal
    */
-  /** @internal */
   addDiscoveredPeers(addresses: readonly string[], source: PeerSource): number {
     const added = this.peers.addAddresses(addresses, source, Date.now());
     if (added.length) this.emit('peers-found', source, added);
@@ -158,21 +161,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return added.length;
   }
 
-  /** Addresses that turned out to be ourselves (a tracker lists us too): never dialed again. */
-  /** @internal */
+  /** @internal Addresses that turned out to be ourselves (a tracker lists us too): never dialed again. */
   forgetOwnAddress(address: string): void {
     this.peers.forgetOwnAddress(address);
   }
 
-  /** Set by the session when it runs discovery for this torrent (status only). */
-  /** @internal */
+  /** @internal Set by the session when it runs discovery for this torrent (status only). */
   discoveryStatus: (() => DiscoveryStatus) | undefined;
 
   // ---- connections (called by Session) -------------------------------------------------------
 
-  /** A handshake for this torrent completed on `wire`; returns false when the peer is refused. */
-  /** @internal */
-  attach(wire: PeerWire, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
+  /** @internal A handshake for this torrent completed on `wire`; returns false when the peer is refused. */
+  attach(wire: PeerConnection, handshake: HandshakeInfo, key: string, outgoing: boolean): boolean {
     if (this.state === 'closed' || this.state === 'error' || this.state === 'checking') {
       if (outgoing) this.peers.dialer.disconnected(key, Date.now(), false);
       return false;
@@ -185,8 +185,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return true;
   }
 
-  /** An outgoing attempt failed before the handshake completed; `outcome` says how far it got. */
-  /** @internal */
+  /** @internal An outgoing attempt failed before the handshake completed; `outcome` says how far it got. */
   dialFailed(address: string, outcome: DialOutcome): void {
     this.peers.dialFailed(address, outcome);
     this.scheduleDial();
@@ -199,30 +198,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   // ---- PeerHost ------------------------------------------------------------------------------
 
-
-  private extensionOffer(): { pex: boolean; metadataSize: number; listenPort?: number } {
-    return { pex: !this.metainfo.private, metadataSize: this.metainfo.infoBytes.length, listenPort: this.opts.listenPort };
-  }
-
-  private onPex(_peer: PeerSession, msg: PexMessage): void {
-    // BEP 27: a private torrent takes peers from its trackers only.
-    if (this.metainfo.private) return;
-    this.addDiscoveredPeers(msg.added, 'pex');
-  }
-
-  private pieceSize(index: number): number { return this.layout.pieceSize(index); }
   havePiece(index: number): boolean { return this.picker.have.get(index); }
-  private ownBitfield(): Bitfield { return this.picker.have; }
-  private wants(index: number): boolean { return this.picker.wants(index); }
-
-  private isInteresting(peer: PeerSession): boolean {
-    if (this.state !== 'downloading') return false;
-    return this.picker.isInteresting(peer);
-  }
 
   private pick(peer: PeerSession, count: number): BlockRequest[] {
-    if (this.state !== 'downloading') return [];
-    if (this.assembler.backlogFull) return [];
+    // Backpressure: nothing more on order while complete pieces wait for the hash or the disk.
+    if (this.state !== 'downloading' || this.assembler.backlogFull) return [];
     return this.picker.pick(peer, count);
   }
 
@@ -240,29 +220,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   }
 
   private async readBlock(index: number, begin: number, length: number): Promise<Buffer> {
-    const piece = await this.cache.get(index);
+    const block = await this.uploads.readBlock(index, begin, length);
     this.upRate.add(length);
-    return piece.subarray(begin, begin + length);
+    return block;
   }
 
-  /**
-   * Reads a piece for uploading and hashes it again before any byte of it leaves: whatever
-   * happened on disk since it was verified (a bug, another program, a bad sector), we upload only
-   * bytes that match the torrent. Hashing runs in the workers; a piece is read once per cache fill.
-   * A piece that fails is no longer had and is fetched again.
-   */
-  private async loadVerifiedPiece(index: number): Promise<Buffer> {
-    const size = this.layout.pieceSize(index);
-    const buf = allocPieceBuffer(size);
-    await this.storage.readPiece(index, buf);
-    if (await this.opts.hasher.verify(buf, pieceHash(this.metainfo, index))) return buf;
-    if (!this.isClosed() && this.picker.have.get(index)) {
-      this.picker.markLost(index);
-      if (this.state === 'seeding') this.state = 'downloading';
-      this.emit('piece-lost', index);
-      this.wakePeers();
-    }
-    throw new StorageError(`piece ${index} on disk does not match its hash; fetching it again`);
+  /** A piece we had failed its check when read for an upload: it is no longer had, fetch it again. */
+  private pieceLost(index: number): void {
+    if (this.isClosed() || !this.picker.have.get(index)) return;
+    this.picker.markLost(index);
+    if (this.state === 'seeding') this.state = 'downloading';
+    this.emit('piece-lost', index);
+    this.wakePeers();
   }
 
   private onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void {
@@ -270,14 +239,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     else this.picker.peerAdded(pieces);
     // Two seeds have nothing to say to each other.
     if (this.isComplete && peer.isSeed) this.peers.dropSeed(peer);
-  }
-
-  private onPeerPiecesGone(_peer: PeerSession, pieces: Bitfield | 'all'): void {
-    this.picker.peerRemoved(pieces);
-  }
-
-  private onPeerInterest(peer: PeerSession): void {
-    this.peers.interestChanged(peer);
   }
 
   private onPeerClosed(peer: PeerSession, err: Error): void {
@@ -294,21 +255,22 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       get pieceCount() { return t.pieceCount; },
       get infoHash() { return t.infoHash; },
       get infoBytes() { return t.metainfo.infoBytes; },
-      pieceSize: (i) => t.pieceSize(i),
+      pieceSize: (i) => t.layout.pieceSize(i),
       havePiece: (i) => t.havePiece(i),
-      ownBitfield: () => t.ownBitfield(),
-      wants: (i) => t.wants(i),
-      isInteresting: (p) => t.isInteresting(p),
+      ownBitfield: () => t.picker.have,
+      wants: (i) => t.picker.wants(i),
+      isInteresting: (p) => t.state === 'downloading' && t.picker.isInteresting(p),
       pick: (p, n) => t.pick(p, n),
       onBlock: (p, i, b, block) => t.onBlock(p, i, b, block),
       abandon: (p, refs) => t.abandon(p, refs),
       readBlock: (i, b, l) => t.readBlock(i, b, l),
       onPeerPieces: (p, pieces) => t.onPeerPieces(p, pieces),
-      onPeerPiecesGone: (p, pieces) => t.onPeerPiecesGone(p, pieces),
-      onPeerInterest: (p) => t.onPeerInterest(p),
+      onPeerPiecesGone: (_p, pieces) => t.picker.peerRemoved(pieces),
+      onPeerInterest: (p) => t.peers.interestChanged(p),
       onPeerClosed: (p, reason) => t.onPeerClosed(p, reason),
-      extensionOffer: () => t.extensionOffer(),
-      onPex: (p, msg) => t.onPex(p, msg),
+      extensionOffer: () => ({ pex: !t.metainfo.private, metadataSize: t.metainfo.infoBytes.length, listenPort: t.opts.listenPort }),
+      // BEP 27: a private torrent takes peers from its trackers only.
+      onPex: (_p, msg) => { if (!t.metainfo.private) t.addDiscoveredPeers(msg.added, 'pex'); },
     };
   }
 
@@ -319,10 +281,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       get pieceLength() { return t.metainfo.pieceLength; },
       get haveVersion() { return t.picker.haveVersion; },
       want: (owner, underRead, ahead) => t.want(owner, underRead, ahead),
-      release: (owner) => t.release(owner),
+      release: (owner) => t.demand.release(owner),
       havePiece: (i) => t.havePiece(i),
-      waitForPieces: (first, last, signal) => t.waitForPieces(first, last, signal),
-      readRange: (offset, length, into) => t.readRange(offset, length, into),
+      waitForPieces: (first, last, signal) => t.waiters.wait(first, last, signal),
+      readRange: (offset, length, into) => t.storage.read(offset, length, into),
       setFilePriority: (i, p) => t.setFilePriority(i, p),
       fileOpened: (i) => t.fileOpened(i),
     };
@@ -335,10 +297,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.demand.want(owner, underRead, ahead, now);
     this.wakePeers(true);
     this.preemptForReaders(now);
-  }
-
-  private release(owner: object): void {
-    this.demand.release(owner);
   }
 
   /** Lets a file exist on disk, moving in its bytes kept in the part file (start() does it for early calls). */
@@ -357,15 +315,6 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.demand.setFilePriority(fileIndex, priority);
     this.allocateFile(fileIndex);
     this.wakePeers();
-  }
-
-  /** @internal */
-  waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void> {
-    return this.waiters.wait(first, last, signal);
-  }
-
-  private readRange(offset: number, length: number, into?: Buffer): Promise<Buffer> {
-    return this.storage.read(offset, length, into);
   }
 
   private wakePeers(urgent = false): void {
@@ -456,43 +405,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   // ---- status and teardown -------------------------------------------------------------------
 
   stats(): TorrentStats {
-    const have = this.picker.have.count;
-    const verifiedBytes = this.picker.bytesHave;
-    const wantedTotal = verifiedBytes + this.picker.bytesWantedRemaining;
-    let seeds = 0;
-    for (const p of this.peers.values()) if (p.isSeed) seeds++;
-    return {
-      state: this.state,
-      verifiedBytes,
-      totalBytes: this.metainfo.totalLength,
-      progress: wantedTotal === 0 ? 1 : verifiedBytes / wantedTotal,
-      piecesHave: have,
-      piecesTotal: this.pieceCount,
-      downloaded: this.downRate.total,
-      uploaded: this.upRate.total,
-      downloadRate: this.downRate.rate(),
-      uploadRate: this.upRate.rate(),
-      peers: this.peers.size,
-      seeds,
-      wasted: this.assembler.wasted,
-      hashFailures: this.assembler.hashFailures,
-      bannedPeers: this.peers.bannedCount,
-      discovery: this.discoveryStatus?.(),
-    };
+    return torrentStats({
+      state: this.state, totalBytes: this.metainfo.totalLength, pieceCount: this.pieceCount, picker: this.picker,
+      peers: this.peers.values(), assembler: this.assembler, down: this.downRate, up: this.upRate,
+      bannedPeers: this.peers.bannedCount, discovery: this.discoveryStatus?.(),
+    });
   }
 
   peerList(): PeerInfo[] {
     const now = Date.now();
-    return [...this.peers.values()].map((p) => ({
-      address: p.key,
-      client: p.clientName,
-      outgoing: p.outgoing,
-      downloadRate: p.downloadRate.rate(now),
-      uploadRate: p.uploadRate.rate(now),
-      progress: p.hasAll ? 1 : p.pieces.count / this.pieceCount,
-      snubbed: p.snubbed,
-      requests: p.requestsInFlight,
-    }));
+    return [...this.peers.values()].map((p) => peerInfo(p, this.pieceCount, now));
   }
 
   /** A method, not a field check, so TypeScript does not narrow `state` across awaits. */
@@ -515,7 +437,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     clearTimeout(this.dialTimer);
     this.waiters.close();
     this.peers.closeAll(new ClosedError('torrent closed'));
-    this.cache.clear();
+    this.uploads.clear();
     await this.storage.close();
   }
 }

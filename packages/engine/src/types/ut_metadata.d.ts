@@ -1,5 +1,5 @@
 // The parts of ut_metadata 4 (untyped, ESM; a bittorrent-protocol extension) that
-// wire/metadata-extension.ts drives through its own small wire adapter.
+// peer/metadata-exchange.ts drives through its own small wire adapter.
 declare module 'ut_metadata' {
   import { EventEmitter } from 'node:events';
   export interface MetadataWire {

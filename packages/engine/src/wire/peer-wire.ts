@@ -9,9 +9,10 @@ import type { Socket } from 'node:net';
 import { CtError } from '../errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { FrameParser } from './frame-parser.js';
+import type { PeerConnection, PeerConnectionEvents } from './peer-connection.js';
 import {
   KEEP_ALIVE, MessageId, encodeBlockRef, encodeHandshake, encodeIndex, encodePieceHeader, encodeSimple, encodeWithPayload,
-  type BlockRef, type HandshakeInfo, type WireMessage,
+  type BlockRef,
 } from './messages.js';
 
 export interface PeerWireOptions {
@@ -49,14 +50,7 @@ export function isBlameless(err: Error): boolean {
   return (err instanceof CtError && (err.code === 'ECLOSED' || err.code === 'EPEER_EVICTED')) || (err instanceof PeerGoneError && err.clean);
 }
 
-export interface PeerWireEvents {
-  handshake: [HandshakeInfo];
-  message: [WireMessage];
-  /** Emitted once, with why: ours (a CtError we passed to destroy()) or the peer's (PeerGoneError). */
-  close: [Error];
-  /** The socket's send buffer drained: uploads may continue. */
-  drain: [];
-}
+export type PeerWireEvents = PeerConnectionEvents;
 
 /**
  * One read buffer for every outgoing connection of the process. Node's default gives each read a
@@ -86,7 +80,7 @@ export function connectWithSharedReads(host: string, port: number): Socket {
   return socket;
 }
 
-export class PeerWire extends TypedEmitter<PeerWireEvents> {
+export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnection {
   private readonly parser: FrameParser;
   private closed = false;
   private corked = false;
@@ -110,7 +104,8 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> {
       },
     });
     socket.setNoDelay(true);
-    // Sockets created by connectWithSharedReads() deliver through onReadShared(); others emit
+    // Sockets created by connectWithSharedReads() deliver through onBytes() from the shared
+    // buffer; others emit
     // 'data' with a fresh buffer per read.
     if (!sharedReadSockets.has(socket)) socket.on('data', (chunk: Buffer) => this.onBytes(chunk, false));
     else sharedReadSockets.set(socket, this);

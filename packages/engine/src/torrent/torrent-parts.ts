@@ -1,0 +1,37 @@
+/**
+ * The collaborators a Torrent coordinates, built from its metainfo and options in one place:
+ * the piece <-> file layout, the picker, the storage on disk and the verified upload reads.
+ * Torrent takes them as a constructor argument, so unit tests can hand it their own (storage in
+ * a temporary folder, a hasher that answers at once or never) and drive it through fake
+ * connections. Defaults live here, once.
+ */
+import * as path from 'node:path';
+import { FileLayout } from '../layout/file-layout.js';
+import type { Metainfo } from '../metainfo/metainfo.js';
+import { PiecePicker } from '../picker/piece-picker.js';
+import { TorrentStorage } from '../storage/torrent-storage.js';
+import type { TorrentOptions } from './torrent-types.js';
+
+/** Pieces kept in memory to serve uploads, when the options do not say. */
+export const DEFAULT_UPLOAD_CACHE_BYTES = 32 * 1024 * 1024;
+
+export interface TorrentParts {
+  layout: FileLayout;
+  picker: PiecePicker;
+  storage: TorrentStorage;
+}
+
+/** Where a torrent's files go: `downloadDir/<name>/...` for a multi-file torrent. */
+export function torrentRoot(metainfo: Metainfo, downloadDir: string): string {
+  return metainfo.multiFile ? path.join(downloadDir, metainfo.name) : downloadDir;
+}
+
+export function buildTorrentParts(metainfo: Metainfo, opts: Pick<TorrentOptions, 'downloadDir' | 'readOnly'>): TorrentParts {
+  const layout = new FileLayout(metainfo.files, metainfo.pieceLength);
+  const storage = new TorrentStorage(layout, metainfo.files, torrentRoot(metainfo, opts.downloadDir), {
+    readOnly: opts.readOnly,
+    // The part file holds pieces' bytes of files that may not exist yet (on demand, deselected).
+    partFile: path.join(opts.downloadDir, `.${metainfo.infoHashHex}.parts`),
+  });
+  return { layout, picker: new PiecePicker(metainfo), storage };
+}

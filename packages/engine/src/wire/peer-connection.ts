@@ -1,0 +1,39 @@
+/**
+ * What a peer's protocol logic needs from its connection: send messages, hear messages, drain
+ * and close, know the write backlog. PeerWire is the real one (a TCP socket); unit tests drive
+ * PeerSession and Torrent through a recording fake, with no sockets and no processes.
+ */
+import type { BlockRef, HandshakeInfo, WireMessage } from './messages.js';
+
+export interface PeerConnectionEvents {
+  handshake: [HandshakeInfo];
+  message: [WireMessage];
+  /** Emitted once, with why: ours (a CtError passed to destroy()) or the peer's. */
+  close: [Error];
+  /** The send buffer drained: uploads may continue. */
+  drain: [];
+}
+
+export interface PeerConnection {
+  on<E extends keyof PeerConnectionEvents>(event: E, listener: (...args: PeerConnectionEvents[E]) => void): unknown;
+  /** When the last complete message (or the handshake) arrived. */
+  readonly lastMessageAt: number;
+  /** Bytes queued for sending but not yet handed to the kernel: the upload backlog. */
+  readonly writeBacklog: number;
+  readonly isClosed: boolean;
+  choke(): void;
+  unchoke(): void;
+  interested(): void;
+  notInterested(): void;
+  have(index: number): void;
+  haveAll(): void;
+  haveNone(): void;
+  bitfield(bytes: Uint8Array): void;
+  request(ref: BlockRef): void;
+  cancel(ref: BlockRef): void;
+  reject(ref: BlockRef): void;
+  extended(id: number, payload: Uint8Array): void;
+  piece(index: number, begin: number, block: Buffer): void;
+  /** Closes the connection; `reason` reaches the `close` event. */
+  destroy(reason?: Error): void;
+}
