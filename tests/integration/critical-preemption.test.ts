@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { Session, createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
 import { removeDir, tempDir } from '../helpers/fixtures.js';
 import { PacedPeer } from '../helpers/paced-peer.js';
+import { waitUntil, whenDone } from '../helpers/wait.js';
 
 const PIECE = 64 * 1024;
 let work: string;
@@ -37,7 +38,10 @@ test('a read jumps a deep request queue: queued bulk requests are cancelled, not
   try {
     const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'dl'), peers: [peer.address] });
     const done = new Promise<void>((resolve) => torrent.once('done', () => resolve()));
-    while (peer.queue.length < 120) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => peer.queue.length >= 120, 'a deep request queue at the peer', 30_000);
+    // Frozen while the read is issued, so what is measured is the order ct leaves in the queue,
+    // not how fast this process reacted.
+    peer.paused = true;
     // A piece nobody asked for yet: without preemption its blocks would queue behind all 120+.
     const asked = new Set([...peer.served, ...peer.queue].map((r) => r.index));
     let target = meta.pieceCount - 1;
@@ -45,7 +49,10 @@ test('a read jumps a deep request queue: queued bulk requests are cancelled, not
     const queued = peer.queue.length;
     const servedBefore = peer.served.length;
     const reader = torrent.files[0].createReader();
-    const bytes = await reader.read(target * PIECE, PIECE, { signal: AbortSignal.timeout(30_000) });
+    const reading = reader.read(target * PIECE, PIECE, { signal: AbortSignal.timeout(30_000) });
+    await waitUntil(() => peer.queue.some((r) => r.index === target) && peer.cancelsReceived > 0, 'the read\'s requests and the cancels to reach the peer', 10_000, 5);
+    peer.paused = false;
+    const bytes = await reading;
     const servedForRead = peer.served.length - servedBefore;
     assert.ok(bytes.equals(data.subarray(target * PIECE, (target + 1) * PIECE)), 'exact bytes');
     assert.ok(peer.cancelsReceived > 0, 'queued requests were cancelled');
@@ -71,7 +78,7 @@ test('a request the peer silently dropped is sent again once later ones were ans
   try {
     // No snubbing to fall back on: only the lost-request rule can finish this download.
     const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'dl-dropped'), peers: [peer.address], peer: { requestTimeoutMs: 600_000 } });
-    await new Promise<void>((resolve) => (torrent.isDone ? resolve() : torrent.once('done', () => resolve())));
+    await whenDone(torrent);
     assert.equal(peer.dropped.length, 1);
     const [lost] = peer.dropped;
     assert.ok(peer.served.some((r) => r.index === lost.index && r.begin === lost.begin), 'the dropped block was asked for again and served');

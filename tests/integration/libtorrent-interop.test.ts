@@ -2,8 +2,10 @@
  * ct against a real libtorrent (Debian's python3-libtorrent) over TCP on 127.0.0.1, both ways.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parseMetainfo } from '@ct/engine';
 import { TRICKY_FILES, makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { ct, ctRun, freePort, libtorrent, libtorrentSeeder, stopAll } from '../helpers/procs.js';
 
@@ -45,6 +47,10 @@ describe('ct downloads from libtorrent', () => {
     assert.equal(await mk.waitExit(30_000), 0, mk.stderr);
     const info = await ctRun(['info', torrent, '--json']);
     assert.equal(info.code, 0, info.stderr);
+    const made = parseMetainfo(await readFile(torrent));
+    const pads = made.files.filter((f) => f.pad);
+    assert.ok(pads.length >= 2, `libtorrent made pad entries (${pads.length})`);
+    assert.equal(JSON.parse(info.stdout).files.length, made.files.length - pads.length, 'ct info lists the real files only');
     const seeder = await libtorrentSeeder(torrent, src);
     const dest = path.join(work, 'dl2');
     const r = await ctRun(['download', '--metainfo', torrent, '--seeds', `127.0.0.1:${seeder.port}`, '--download-dir', dest, '--quiet'], 60_000);

@@ -8,10 +8,12 @@ import { readFile, readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import DHT from 'bittorrent-dht';
-import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
+import { parseMetainfo, type Metainfo } from '@ct/engine';
 import { exists, makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { MetadataLiar } from '../helpers/metadata-liar.js';
 import { ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+import { addressOf, closeSessions, loopbackSession, seedingSession } from '../helpers/sessions.js';
+import { waitFor, waitUntil } from '../helpers/wait.js';
 
 let work: string;
 let src: string;
@@ -68,12 +70,8 @@ test('peers that lie about the metadata (wrong hash, oversized) are dropped and 
   const dl = ct(['download', magnetOf(`&x.pe=${wrong.address}&x.pe=${huge.address}&x.pe=127.0.0.1:${honestPort}`),
     '--download-dir', dest, '--state-dir', path.join(work, 'state-liars'), '--listen', '127.0.0.1:0', '--timeout', '60'], 'ct download magnet');
   // The honest peer starts only once both liars were caught, so they cannot be skipped by luck.
-  const deadline = Date.now() + 30_000;
-  while (!(/dropped 127\.0\.0\.2:\d+: peer sent metadata that does not match the infohash/.test(dl.stderr) &&
-           /dropped 127\.0\.0\.3:\d+: peer claims 67108864 bytes of metadata/.test(dl.stderr))) {
-    assert.ok(Date.now() < deadline, `liars not reported: ${dl.stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(() => /dropped 127\.0\.0\.2:\d+: peer sent metadata that does not match the infohash/.test(dl.stderr) &&
+    /dropped 127\.0\.0\.3:\d+: peer claims 67108864 bytes of metadata/.test(dl.stderr), `both liars reported (stderr: ${dl.stderr})`, 30_000);
   assert.ok(wrong.requests >= 1, 'the wrong-hash liar was asked for its pieces');
   assert.equal(huge.requests, 0, 'nothing was requested from the oversized one');
   const honest = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `127.0.0.1:${honestPort}`, '--quiet'], 'ct seed');
@@ -97,7 +95,7 @@ test('DHT: a ct seeder announces to a local DHT; a ct leecher given only the mag
     nodes.push(n);
     await new Promise<void>((resolve) => n.listen(0, '127.0.0.1', () => resolve()));
   }
-  const announced = new Promise<void>((resolve) => { for (const n of nodes) n.on('announce_peer', () => resolve()); });
+  const announced = Promise.race(nodes.map((n) => waitFor(n, 'announce_peer', { timeoutMs: 60_000, what: 'the seeder to announce to the DHT' })));
   const dhtEnv = { CT_NO_DHT: '' };
   const seedPort = await freePort();
   const seeder = ct(['seed', '--metainfo', torrent, '--download-dir', src, '--listen', `127.0.0.1:${seedPort}`, '--quiet',
@@ -122,12 +120,10 @@ test('ct mount takes a magnet: the torrent folder appears once the metadata arri
   const proc = ct(['mount', mnt, '--mkdir', magnetOf(`&x.pe=127.0.0.1:${seedPort}`), '--download-dir', path.join(work, 'mnt-data'),
     '--state-dir', path.join(work, 'state-mount'), '--listen', '127.0.0.1:0'], 'ct mount magnet');
   t.after(async () => { await ctRun(['umount', mnt]); seeder.child.kill(); });
-  const deadline = Date.now() + 60_000;
-  while (!/ct: set is at /.test(proc.stderr)) {
+  await waitUntil(() => {
     assert.ok(proc.exitCode === null, `ct mount exited: ${proc.stderr}`);
-    assert.ok(Date.now() < deadline, `the torrent never appeared: ${proc.stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return /ct: set is at /.test(proc.stderr);
+  }, 'the torrent folder to appear', 60_000);
   // Read through the mount from this process (ct mount serves it from its own process).
   const names = await readdir(path.join(mnt, 'set'));
   assert.equal(names.length, meta.files.length);
@@ -139,30 +135,22 @@ test('ct mount takes a magnet: the torrent folder appears once the metadata arri
 });
 
 test('PEX: a leecher connected to one ct peer learns a second peer from it (ut_pex) and connects to it', { timeout: 60_000 }, async (t) => {
-  const sessions: Session[] = [];
-  t.after(async () => { for (const s of sessions) await s.close(); });
-  const open = async () => {
-    const s = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
-    sessions.push(s);
-    return s;
-  };
+  t.after(() => closeSessions());
   const pexIntervalMs = 200;
-  const a = await open();
-  await a.addTorrent(meta, { downloadDir: src, readOnly: true, pexIntervalMs });
-  const aAddr = `127.0.0.1:${a.listenAddress?.port}`;
+  const { address: aAddr } = await seedingSession(meta, src, { pexIntervalMs });
   // B wants nothing (on demand) but stays connected to A, which knows B's listen port from B's
   // extension handshake.
-  const b = await open();
+  const b = await loopbackSession();
   const bTorrent = await b.addTorrent(meta, { downloadDir: path.join(work, 'pex-b'), peers: [aAddr], onDemand: true, pexIntervalMs });
-  await new Promise<void>((resolve) => (bTorrent.stats().peers > 0 ? resolve() : bTorrent.once('peer-connected', () => resolve())));
-  const bAddr = `127.0.0.1:${b.listenAddress?.port}`;
+  if (bTorrent.stats().peers === 0) await waitFor(bTorrent, 'peer-connected', { what: 'B to connect to A' });
+  const bAddr = addressOf(b);
   // C is a leecher too (a seed would neither stay connected to seed A nor dial anyone), given A only.
-  const c = await open();
+  const c = await loopbackSession();
   const cTorrent = await c.addTorrent(meta, { downloadDir: path.join(work, 'pex-c'), peers: [aAddr], onDemand: true, pexIntervalMs });
   // B's address can only come from A over ut_pex.
-  await new Promise<void>((resolve) => cTorrent.on('peers-found', (source, found) => { if (source === 'pex' && found.includes(bAddr)) resolve(); }));
+  await waitFor<[string, string[]]>(cTorrent, 'peers-found', { what: "B's address over ut_pex", until: (source, found) => source === 'pex' && found.includes(bAddr) });
   // Then C dials B, or B (told about C the same way) dials C; one of the two connections stays.
-  while (cTorrent.stats().peers < 2) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => cTorrent.stats().peers >= 2, 'C to be connected to A and B');
   // And what C reads still comes through: one file, through the peers it has.
   const file = cTorrent.files[0];
   const bytes = await file.createReader().read(0, file.length);

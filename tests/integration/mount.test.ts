@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
 import { craftTorrent } from '../helpers/craft-torrent.js';
 import { ct, ctRun, freePort, libtorrentSeeder, stopAll, type Proc } from '../helpers/procs.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const GiB = 1024 * 1024 * 1024;
 const BIG = 5 * GiB + 12345; // > 4 GiB: 64-bit sizes and offsets all the way
@@ -226,7 +227,7 @@ test('a read no peer can serve fails with EIO after --read-timeout (not twice th
 test('ct umount refuses while a file is open; --force fails the pending read with EIO, the mount goes, nothing wedges', async () => {
   const { proc, mnt } = await mount('mnt-pending', ['--metainfo', torrents.media, '--download-dir', path.join(work, 'dl-pending')]);
   const reading = sh(`cat ${q(path.join(mnt, 'media/movie.mkv'))} > /dev/null`, 60_000);
-  await new Promise((r) => setTimeout(r, 500)); // let the read reach the mount
+  await waitUntil(async () => JSON.parse((await ctRun(['status', mnt, '--json'])).stdout).openFiles === 1, 'the reader to open the file', 20_000, 100);
   const busy = await ctRun(['umount', mnt], 30_000);
   assert.equal(busy.code, 1, 'without --force an open file keeps the mount');
   assert.match(busy.stderr, /^ct: cannot unmount .*: 1 file is open in the mount \(close it, or use --force\)\n$/);
@@ -240,19 +241,33 @@ test('ct umount refuses while a file is open; --force fails the pending read wit
   assert.equal(await isMounted(mnt), false);
 });
 
-test('a SIGKILLed mount is recovered: ct umount clears it and ct mount works again; a mount point in use is refused', async () => {
+/** The `fusermount -o auto_unmount` helper libfuse started for a mount served by `pid`. */
+async function unmountHelperOf(pid: number): Promise<number> {
+  const r = await sh(`pgrep -P ${pid} -x fusermount`);
+  const helper = Number(r.stdout.trim().split('\n')[0]);
+  assert.ok(helper > 0, `no fusermount helper under ${pid}: ${r.stdout}${r.stderr}`);
+  return helper;
+}
+
+test('a SIGKILLed mount: auto_unmount removes it; with the helper gone too it is stale and ct umount clears it; ct mount works again; a mount point in use is refused', async () => {
+  // 1. The kernel-side helper unmounts when the process dies (no ct umount).
   const first = await mount('mnt-kill', ['--metainfo', torrents.media, '--seeds', seeds, '--download-dir', path.join(work, 'dl-kill')]);
   first.proc.kill('SIGKILL');
   await first.proc.exited;
-  // Regression: with the killed process's control socket left behind, the next ct mount failed
-  // with "Cannot find module 'nanoresource'". Mount again straight away, no ct umount first.
+  await waitUntil(async () => !(await isMounted(first.mnt)), 'auto_unmount to remove the mount of a killed process', 15_000, 50);
+  // 2. Regression: with the killed process's control socket left behind, the next ct mount failed
+  // with "Cannot find module 'nanoresource'". Now the helper dies first: the mount stays, stale.
   const second = await mount('mnt-kill', ['--metainfo', torrents.media, '--seeds', seeds, '--download-dir', path.join(work, 'dl-kill')]);
+  const helper = await unmountHelperOf(second.proc.child.pid ?? 0);
+  process.kill(helper, 'SIGKILL');
   second.proc.kill('SIGKILL');
   await second.proc.exited;
-  // Either auto_unmount already removed it, or it is stale ("Transport endpoint is not connected").
-  const um = await ctRun(['umount', first.mnt]);
-  assert.ok(um.code === 0 || /not mounted/.test(um.stderr), um.stderr);
-  assert.equal(await isMounted(first.mnt), false);
+  const ls = await sh(`ls ${q(second.mnt)}`);
+  assert.match(ls.stderr, /Transport endpoint is not connected/, 'stale');
+  assert.ok(await isMounted(second.mnt));
+  const um = await ctRun(['umount', second.mnt]);
+  assert.equal(um.code, 0, um.stderr);
+  assert.equal(await isMounted(second.mnt), false, 'ct umount cleared the stale mount');
   const again = await mount('mnt-kill', ['--metainfo', torrents.media, '--seeds', seeds, '--download-dir', path.join(work, 'dl-kill')]);
   const r = await sh(`cmp ${q(path.join(again.mnt, 'media', UNICODE))} ${q(path.join(work, 'src', 'media', UNICODE))}`);
   assert.equal(r.code, 0, r.stderr);

@@ -10,6 +10,7 @@ import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
 import { exists, makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
 import { HostilePeer } from '../helpers/hostile-peer.js';
 import { ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let work: string;
 let src: string;
@@ -210,7 +211,7 @@ test('a critical block stuck at a peer that sits on requests is fetched from ano
     const reader = movie.createReader();
     const at = 5_000_000;
     const pending = reader.read(at, 100_000, { signal: AbortSignal.timeout(30_000) });
-    while (silent.requestsReceived === 0) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => silent.requestsReceived > 0, 'the silent peer to be asked for blocks', 20_000);
     // The good peer arrives after the silent one took the blocks: a seeder of its own, slow enough
     // (2 MB/s: ~12 s for the whole file) that endgame is far away when the rescue should act.
     const slowSeeder = await libtorrentSeeder(path.join(work, 'media.torrent'), src, { rate: 2_000_000 });

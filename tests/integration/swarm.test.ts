@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { cp, open, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { FileLayout, Session, createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
+import { FileLayout, createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
 import { makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { ct, ctRun, freePort, stopAll } from '../helpers/procs.js';
 import { HostilePeer } from '../helpers/hostile-peer.js';
+import { closeSessions, loopbackSession, seedingSession } from '../helpers/sessions.js';
+import { waitUntil, whenDone } from '../helpers/wait.js';
 
 const PIECE = 65536;
 let work: string;
@@ -101,42 +103,32 @@ test('one session seeds two torrents on one port, another session downloads both
   const other = path.join(work, 'other-src');
   await makeTree(path.join(other, 'second'), [['b.bin', 400_000]]);
   const second = parseMetainfo(Buffer.from(await createTorrent(path.join(other, 'second'), { pieceLength: 32768 })));
-  const seeder = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
-  const leecher = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const { session: seeder, address: addr } = await seedingSession(meta, src);
+  const leecher = await loopbackSession();
   try {
-    await seeder.addTorrent(meta, { downloadDir: src, readOnly: true });
     await seeder.addTorrent(second, { downloadDir: other, readOnly: true });
-    const addr = `127.0.0.1:${seeder.listenAddress?.port}`;
     const dest = path.join(work, 'both');
     const torrents = await Promise.all([meta, second].map((m) => leecher.addTorrent(m, { downloadDir: dest, peers: [addr] })));
-    await Promise.all(torrents.map((t) => (t.isDone ? undefined : new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${t.metainfo.name} did not complete`)), 60_000);
-      t.once('done', () => { clearTimeout(timer); resolve(); });
-    }))));
+    await Promise.all(torrents.map((t) => whenDone(t)));
     assert.ok((await sameTree(path.join(src, 'set'), path.join(dest, 'set'))).same);
     assert.ok((await sameTree(path.join(other, 'second'), path.join(dest, 'second'))).same);
   } finally {
-    await Promise.all([seeder.close(), leecher.close()]);
+    await closeSessions(seeder, leecher);
   }
 });
 
 test('a peer that sits on our requests is snubbed: its requests go back, it gets one at a time', async () => {
   const silent = new HostilePeer('silent', meta.infoHash, meta.pieceCount, '127.0.0.7');
   await silent.listen();
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const session = await loopbackSession();
   try {
     const t = await session.addTorrent(meta, { downloadDir: path.join(work, 'snub'), peers: [silent.address], peer: { requestTimeoutMs: 500 } });
-    const deadline = Date.now() + 20_000;
-    let info = t.peerList()[0];
-    while (!(info?.snubbed) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      info = t.peerList()[0];
-    }
-    assert.ok(info?.snubbed, 'snubbed after the request timeout');
+    await waitUntil(() => t.peerList()[0]?.snubbed === true, 'the silent peer to be snubbed', 20_000);
+    const info = t.peerList()[0];
     assert.ok(info.requests <= 1, `at most one request while snubbed, had ${info.requests}`);
     assert.ok(silent.requestsReceived > 1, 'it had been given a full pipeline before');
   } finally {
-    await session.close();
+    await closeSessions(session);
     await silent.close();
   }
 });
@@ -145,7 +137,7 @@ test('a peer that requests without reading gets only what its socket drains (upl
   const big = path.join(work, 'bp-src');
   await makeTree(path.join(big, 'bp'), [['big.bin', 64 * 1024 * 1024]]);
   const bp = parseMetainfo(Buffer.from(await createTorrent(path.join(big, 'bp'), { pieceLength: 1 << 20 })));
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const session = await loopbackSession();
   const socket = new (await import('node:net')).Socket();
   try {
     // A queue large enough to hold every request, so only backpressure can hold the uploads back.
@@ -153,9 +145,14 @@ test('a peer that requests without reading gets only what its socket drains (upl
     await new Promise<void>((resolve) => socket.connect(session.listenAddress?.port ?? 0, '127.0.0.1', resolve));
     const hs = Buffer.alloc(68);
     hs[0] = 19; hs.write('BitTorrent protocol', 1, 'latin1'); bp.infoHash.copy(hs, 28); Buffer.alloc(20, 9).copy(hs, 48);
-    socket.write(Buffer.concat([hs, Buffer.from([0, 0, 0, 1, 2])])); // handshake + interested
-    socket.pause(); // and never read a byte
-    await new Promise((r) => setTimeout(r, 300)); // the interested peer gets a free slot at once
+    // Handshake + interested; read until ct unchokes us (a free slot, at once), then never read again.
+    let seen = Buffer.alloc(0);
+    const unchoked = new Promise<void>((resolve) => socket.on('data', (b: Buffer) => {
+      seen = Buffer.concat([seen, b]);
+      if (seen.subarray(68).includes(Buffer.from([0, 0, 0, 1, 1]))) { socket.pause(); resolve(); }
+    }));
+    socket.write(Buffer.concat([hs, Buffer.from([0, 0, 0, 1, 2])]));
+    await Promise.race([unchoked, new Promise((_, reject) => setTimeout(() => reject(new Error('never unchoked')), 10_000))]);
     const requests: Buffer[] = [];
     for (let i = 0; i < bp.pieceCount; i++) {
       for (let b = 0; b < 64; b++) {
@@ -165,12 +162,20 @@ test('a peer that requests without reading gets only what its socket drains (upl
       }
     }
     socket.write(Buffer.concat(requests)); // 4096 requests: 64 MiB
-    await new Promise((r) => setTimeout(r, 2000));
+    // Wait until the uploads stop (they do at once when backpressure is missing too: 64 MiB).
+    let last = -1;
+    await waitUntil(async () => {
+      const now = t.stats().uploaded;
+      const stable = now > 0 && now === last;
+      last = now;
+      if (!stable) await new Promise((r) => setTimeout(r, 500));
+      return stable;
+    }, 'the uploads to stop', 30_000);
     const served = t.stats().uploaded;
     assert.ok(served > 0, 'it did upload');
     assert.ok(served < 24 * 1024 * 1024, `served ${served} bytes to a peer that reads nothing`);
   } finally {
     socket.destroy();
-    await session.close();
+    await closeSessions(session);
   }
 });

@@ -15,6 +15,7 @@ import { Server as TrackerServer } from 'bittorrent-tracker';
 import { parseMetainfo } from '@ct/engine';
 import { makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { Proc, ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let work: string;
 let src: string;
@@ -86,6 +87,29 @@ describe('bittorrent-tracker server in-process', () => {
     assert.ok(viaUdp.discovery.trackers[0].peers >= 1);
     seeder.proc.kill();
   });
+
+  test('a download tells the tracker started, then completed when done, then stopped when it ends (HTTP and UDP)', { timeout: 120_000 }, async () => {
+    const seeder = await libtorrentSeeder(await torrentWith('events-seed', []), src);
+    for (const url of [`http://127.0.0.1:${port}/announce`, `udp://127.0.0.1:${port}`]) {
+      const file = await torrentWith(`events-${url.slice(0, 4)}`, [url]);
+      const events: string[] = [];
+      const ctPeerId = Buffer.from('-ct0100-').toString('hex');
+      const record = (name: string) => (_addr: string, params: { peer_id?: string }) => {
+        if (params.peer_id?.startsWith(ctPeerId)) events.push(name);
+      };
+      const handlers = { start: record('started'), complete: record('completed'), stop: record('stopped') };
+      for (const [event, fn] of Object.entries(handlers)) server.on(event, fn);
+      try {
+        const r = await ctRun(['download', '--metainfo', file, '--seeds', `127.0.0.1:${seeder.port}`, '--download-dir', path.join(work, `events-${url.slice(0, 4)}`),
+          '--listen', '127.0.0.1:0', '--quiet', '--timeout', '30'], 60_000);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(events, ['started', 'completed', 'stopped'], `${url}: the session announced each event once, in order`);
+      } finally {
+        for (const [event, fn] of Object.entries(handlers)) server.off(event, fn);
+      }
+    }
+    seeder.proc.kill();
+  });
 });
 
 describe('opentracker (Debian) as a foreign tracker', () => {
@@ -104,11 +128,7 @@ describe('opentracker (Debian) as a foreign tracker', () => {
     // The whitelist path is read after the chroot.
     tracker = new Proc(spawn('/usr/bin/opentracker', ['-i', '127.0.0.1', '-p', String(port), '-P', String(port), '-d', dir, '-w', '/whitelist', '-u', 'nobody'], { stdio: 'pipe' }), 'opentracker');
     // Ready when its HTTP port answers.
-    for (let i = 0; i < 100; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/stats`).then(() => true, () => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(() => fetch(`http://127.0.0.1:${port}/stats`).then(() => true, () => false), 'opentracker to answer over HTTP', 10_000, 50);
   }, { timeout: 30_000 });
   after(() => { tracker.child.kill(); });
 
@@ -116,14 +136,11 @@ describe('opentracker (Debian) as a foreign tracker', () => {
     const seeder = await libtorrentSeeder(torrentBoth, src);
     // opentracker has no event to wait for: ask it (HTTP scrape) until it lists the seeder.
     const infoHash = parseMetainfo(await readFile(torrentBoth)).infoHash;
-    let seeders = 0;
-    for (let i = 0; i < 200 && seeders === 0; i++) {
-      const hash = [...infoHash].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    const hash = [...infoHash].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+    await waitUntil(async () => {
       const body = Buffer.from(await (await fetch(`http://127.0.0.1:${port}/scrape?info_hash=${hash}`)).arrayBuffer());
-      seeders = Number(/8:completei(\d+)e/.exec(body.toString('latin1'))?.[1] ?? 0);
-      if (!seeders) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(seeders >= 1, 'libtorrent announced to opentracker');
+      return Number(/8:completei(\d+)e/.exec(body.toString('latin1'))?.[1] ?? 0) >= 1;
+    }, 'libtorrent to be listed by opentracker (scrape)', 20_000, 100);
     const viaHttp = await downloadThrough(await torrentWith('ot-http', [`http://127.0.0.1:${port}/announce`]), path.join(work, 'ot-http'));
     assert.equal(viaHttp.discovery.trackers[0].state, 'working');
     const viaUdp = await downloadThrough(await torrentWith('ot-udp', [`udp://127.0.0.1:${port}/announce`]), path.join(work, 'ot-udp'));
@@ -179,12 +196,11 @@ test('broken trackers (refusal, malformed answers, a 136-year interval, HTTP 500
   assert.ok((await sameTree(path.join(src, 'album'), path.join(dest, 'album'))).same);
   type T = { url: string; state: string; error?: string };
   let trackers: T[] = [];
-  for (let i = 0; i < 200; i++) {
+  await waitUntil(() => {
     const last = jsonLines(dl.stdout).filter((j) => j.type === 'progress').pop();
     trackers = last?.discovery?.trackers ?? [];
-    if (trackers.length === urls.length && trackers.every((t) => t.state === 'working' || t.state === 'error')) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return trackers.length === urls.length && trackers.every((t) => t.state === 'working' || t.state === 'error');
+  }, 'every tracker to answer or fail', 20_000, 100);
   dl.child.kill('SIGTERM');
   assert.equal(await dl.exited, 0, dl.stderr);
   assert.doesNotMatch(dl.stderr, /TypeError|at .*\.js:\d+/, 'no stack trace');

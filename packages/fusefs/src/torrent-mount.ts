@@ -29,6 +29,8 @@ export interface TorrentMountOptions extends Partial<OpsOptions> {
 export interface MountStatus {
   mountPoint: string;
   pid: number;
+  /** Files open in the mount (what makes `ct umount` refuse without --force). */
+  openFiles: number;
   torrents: (TorrentStatus & { path: string; files: FileStatus[] })[];
 }
 
@@ -119,6 +121,7 @@ export class TorrentMount {
     return {
       mountPoint: this.mountPoint,
       pid: process.pid,
+      openFiles: this.openFileCount,
       torrents: [...this.torrents.values()].map((t) => ({
         ...torrentStatus(t),
         path: this.tree.topOf(t.infoHashHex) ?? '',

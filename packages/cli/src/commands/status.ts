@@ -47,7 +47,8 @@ async function status(target: string | undefined, opts: { files?: boolean; json?
 }
 
 function describe(st: Status, files: boolean): string {
-  const lines = [`${st.mountPoint}  pid ${st.pid}  ${st.torrents.length} torrent${st.torrents.length === 1 ? '' : 's'}`];
+  const open = st.openFiles ? `  ${st.openFiles} file${st.openFiles === 1 ? '' : 's'} open` : '';
+  const lines = [`${st.mountPoint}  pid ${st.pid}  ${st.torrents.length} torrent${st.torrents.length === 1 ? '' : 's'}${open}`];
   for (const t of st.torrents) {
     lines.push(`  ${t.path}  ${t.state}  ${(t.progress * 100).toFixed(1)}%  ${formatBytes(t.bytes.verified)} of ${formatBytes(t.bytes.total)}  ` +
       `${formatRate(t.rates.download)} down  ${formatRate(t.rates.upload)} up  peers ${t.peers}`);

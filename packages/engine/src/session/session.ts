@@ -329,8 +329,16 @@ export class Session extends TypedEmitter<SessionEvents> {
     wire.once('handshake', (hs) => {
       this.halfOpen.remove(wire);
       const torrent = this.torrents.get(hs.infoHash.toString('hex'));
-      if (!torrent || hs.peerId.equals(this.peerId)) {
-        wire.destroy(new CtError('EPROTOCOL', torrent ? 'that is ourselves' : 'handshake for a torrent we do not have'));
+      if (!torrent) {
+        wire.destroy(new CtError('EPROTOCOL', 'handshake for a torrent we do not have'));
+        return;
+      }
+      if (hs.peerId.equals(this.peerId)) {
+        // We dialed ourselves (a tracker or PEX listed our address). Answer before closing: the
+        // dialing side then sees its own peer id and never dials that address again.
+        wire.sendHandshake(torrent.infoHash, this.peerId, { fast: true, extended: true, dht: false });
+        // Closed on the next tick, after the corked handshake went out.
+        process.nextTick(() => wire.destroy(new CtError('EPROTOCOL', 'that is ourselves')));
         return;
       }
       if (this.connections >= this.maxConnections) {
