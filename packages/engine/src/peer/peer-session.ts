@@ -18,6 +18,7 @@ import { RateMeter } from '../util/rate-meter.js';
 import type { BlockRef, HandshakeInfo, WireMessage } from '../wire/messages.js';
 import type { PeerConnection } from '../wire/peer-connection.js';
 import { OutstandingRequests } from './outstanding-requests.js';
+import { PeerPieces, type AnnouncedPieces } from './peer-pieces.js';
 import { RequestPipeline } from './request-pipeline.js';
 import { UploadQueue, type UploadSource } from './upload-queue.js';
 
@@ -61,10 +62,8 @@ export class PeerSession implements PickerPeer {
   peerInterested = false;
   amChoking = true;
   amInterested = false;
-  /** Pieces the peer has; `hasAll` short-cuts seeders that sent have-all. */
-  pieces: Bitfield;
-  hasAll = false;
-  private gotBitfield = false;
+  /** What the peer says it has. */
+  private readonly pieceSet: PeerPieces;
   readonly fast: boolean;
   readonly extended: boolean;
   /** From the handshake: one peer reached at two addresses (PEX, incoming and outgoing) is one peer. */
@@ -98,7 +97,7 @@ export class PeerSession implements PickerPeer {
     private readonly host: PeerHost,
     private readonly opts: PeerSessionOptions = DEFAULT_PEER_OPTIONS,
   ) {
-    this.pieces = new Bitfield(host.pieceCount);
+    this.pieceSet = new PeerPieces(host.pieceCount);
     this.fast = handshake.fast;
     this.extended = handshake.extended;
     // A copy: the handshake may be a view into a read buffer that the next read overwrites.
@@ -130,7 +129,7 @@ export class PeerSession implements PickerPeer {
   }
 
   has(index: number): boolean {
-    return this.hasAll || this.pieces.get(index);
+    return this.pieceSet.has(index);
   }
 
   hasRequested(index: number, begin: number): boolean {
@@ -142,8 +141,15 @@ export class PeerSession implements PickerPeer {
   }
 
   get isSeed(): boolean {
-    return this.hasAll || this.pieces.complete;
+    return this.pieceSet.isSeed;
   }
+
+  /** It sent have-all (its bitfield stays empty then). */
+  get hasAll(): boolean { return this.pieceSet.hasAll; }
+  /** 0..1 of the torrent the peer has. */
+  get progress(): number { return this.pieceSet.fraction; }
+  /** What it announced, as the torrent's availability counts it (undefined: nothing). */
+  announcedPieces(): AnnouncedPieces | undefined { return this.pieceSet.current(); }
 
   // ---- incoming messages ---------------------------------------------------------------------
 
@@ -162,8 +168,12 @@ export class PeerSession implements PickerPeer {
         return this.host.onPeerInterest(this);
       case 'have': return this.onHave(msg.index);
       case 'bitfield': return this.onBitfield(msg.bytes);
-      case 'have-all': return this.onHaveAll();
-      case 'have-none': return this.onHaveNone();
+      case 'have-all':
+        this.requireFast('have-all');
+        return this.replacePieces('all');
+      case 'have-none':
+        this.requireFast('have-none');
+        return this.replacePieces('none');
       case 'request': return this.uploads.request(msg);
       case 'cancel': return this.uploads.cancel(msg);
       case 'piece': return this.onPiece(msg.index, msg.begin, msg.block);
@@ -183,52 +193,24 @@ export class PeerSession implements PickerPeer {
     if (index >= this.host.pieceCount) throw new ProtocolError(`${what} for piece ${index} of ${this.host.pieceCount}`);
   }
 
-  /**
-   * A bitfield, have-all or have-none replaces what the peer had said before. libtorrent accepts
-   * a later one too, and aria2 relies on it: it sends have-none first and a full bitfield later
-   * instead of haves (closing on a "second bitfield" stalled aria2 at ~10%, issue 10).
-   */
+  /** A bitfield, have-all or have-none replaces what the peer had said before (see PeerPieces). */
   private onBitfield(bytes: Buffer): void {
     if (!Bitfield.isValidWire(bytes, this.host.pieceCount)) {
       throw new ProtocolError(`bitfield of ${bytes.length} bytes for ${this.host.pieceCount} pieces`);
     }
-    this.forgetPieces();
-    this.gotBitfield = true;
-    this.pieces = new Bitfield(this.host.pieceCount, bytes);
-    this.host.onPeerPieces(this, this.pieces);
-    this.updateInterest();
+    this.replacePieces(new Bitfield(this.host.pieceCount, bytes));
   }
 
-  private onHaveAll(): void {
-    this.requireFast('have-all');
-    this.forgetPieces();
-    this.gotBitfield = true;
-    this.hasAll = true;
-    this.host.onPeerPieces(this, 'all');
+  private replacePieces(next: Bitfield | 'all' | 'none'): void {
+    const gone = this.pieceSet.replace(next);
+    if (gone) this.host.onPeerPiecesGone(this, gone);
+    if (next !== 'none') this.host.onPeerPieces(this, next);
     this.updateInterest();
-  }
-
-  private onHaveNone(): void {
-    this.requireFast('have-none');
-    this.forgetPieces();
-    this.gotBitfield = true;
-    this.updateInterest();
-  }
-
-  /** Takes back the availability this peer announced so far (before a new piece set). */
-  private forgetPieces(): void {
-    if (!this.gotBitfield) return;
-    if (this.hasAll) this.host.onPeerPiecesGone(this, 'all');
-    else if (this.pieces.count > 0) this.host.onPeerPiecesGone(this, this.pieces);
-    this.hasAll = false;
-    this.pieces = new Bitfield(this.host.pieceCount);
   }
 
   private onHave(index: number): void {
     this.checkIndex(index, 'have');
-    this.gotBitfield = true;
-    if (this.has(index)) return;
-    this.pieces.set(index);
+    if (!this.pieceSet.add(index)) return;
     this.host.onPeerPieces(this, index);
     if (!this.amInterested && this.host.wants(index)) this.setInterested(true);
     else if (this.amInterested) this.fillRequests();

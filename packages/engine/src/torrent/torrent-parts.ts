@@ -1,6 +1,7 @@
 /**
  * The collaborators a Torrent coordinates, built from its metainfo and options in one place:
- * the piece <-> file layout, the picker, the storage on disk and the verified upload reads.
+ * the piece <-> file layout, the picker and the storage on disk, and the options of every part
+ * with their defaults resolved once.
  * Torrent takes them as a constructor argument, so unit tests can hand it their own (storage in
  * a temporary folder, a hasher that answers at once or never) and drive it through fake
  * connections. Defaults live here, once.
@@ -10,6 +11,9 @@ import { FileLayout } from '../layout/file-layout.js';
 import type { Metainfo } from '../metainfo/metainfo.js';
 import { PiecePicker } from '../picker/piece-picker.js';
 import { TorrentStorage } from '../storage/torrent-storage.js';
+import { DEFAULT_PEER_OPTIONS, type PeerSessionOptions } from '../peer/peer-options.js';
+import { DEFAULT_ASSEMBLER_OPTIONS, type AssemblerOptions } from './piece-assembler.js';
+import { DEFAULT_PEER_SET_OPTIONS, type PeerSetOptions } from './peer-set.js';
 import type { TorrentOptions } from './torrent-types.js';
 
 /** Pieces kept in memory to serve uploads, when the options do not say. */
@@ -34,4 +38,31 @@ export function buildTorrentParts(metainfo: Metainfo, opts: Pick<TorrentOptions,
     partFile: path.join(opts.downloadDir, `.${metainfo.infoHashHex}.parts`),
   });
   return { layout, picker: new PiecePicker(metainfo), storage };
+}
+
+/** The options of each part, with defaults filled in where the torrent's options say nothing. */
+export interface ResolvedTorrentOptions {
+  peer: PeerSessionOptions;
+  peerSet: PeerSetOptions;
+  assembler: AssemblerOptions;
+  uploadCacheBytes: number;
+}
+
+/** `{ a: undefined, b: 1 }` -> `{ b: 1 }`: options left out keep their defaults when spread. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function resolveTorrentOptions(metainfo: Metainfo, opts: TorrentOptions): ResolvedTorrentOptions {
+  return {
+    peer: { ...DEFAULT_PEER_OPTIONS, ...opts.peer },
+    peerSet: {
+      ...DEFAULT_PEER_SET_OPTIONS,
+      ...definedOnly({ maxPeers: opts.maxPeers, maxPeersPerAddress: opts.maxPeersPerAddress, uploadSlots: opts.uploadSlots, pexIntervalMs: opts.pexIntervalMs }),
+      private: metainfo.private,
+      peerId: opts.peerId,
+    },
+    assembler: { ...DEFAULT_ASSEMBLER_OPTIONS, ...definedOnly({ maxUnwrittenBytes: opts.maxUnwrittenBytes }) },
+    uploadCacheBytes: opts.uploadCacheBytes ?? DEFAULT_UPLOAD_CACHE_BYTES,
+  };
 }

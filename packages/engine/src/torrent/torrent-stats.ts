@@ -51,14 +51,14 @@ export function torrentStats(s: StatsSources): TorrentStats {
   };
 }
 
-export function peerInfo(p: PeerSession, pieceCount: number, now: number): PeerInfo {
+export function peerInfo(p: PeerSession, now: number): PeerInfo {
   return {
     address: p.key,
     client: p.clientName,
     outgoing: p.outgoing,
     downloadRate: p.downloadRate.rate(now),
     uploadRate: p.uploadRate.rate(now),
-    progress: p.hasAll ? 1 : p.pieces.count / pieceCount,
+    progress: p.progress,
     snubbed: p.snubbed,
     requests: p.requestsInFlight,
   };

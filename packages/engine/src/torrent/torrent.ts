@@ -12,7 +12,7 @@
 import { ClosedError, CtError, StorageError } from '../errors.js';
 import type { FileLayout } from '../layout/file-layout.js';
 import { pieceHash, type Metainfo } from '../metainfo/metainfo.js';
-import { DEFAULT_PEER_OPTIONS, PeerSession, type PeerHost, type PeerSessionOptions } from '../peer/peer-session.js';
+import { PeerSession, type PeerHost, type PeerSessionOptions } from '../peer/peer-session.js';
 import type { BlockRequest, PiecePicker } from '../picker/piece-picker.js';
 import { checkExistingPieces } from '../storage/resume-check.js';
 import type { TorrentStorage } from '../storage/torrent-storage.js';
@@ -21,16 +21,16 @@ import { RateMeter } from '../util/rate-meter.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
 import type { PeerConnection } from '../wire/peer-connection.js';
-import { DEFAULT_ASSEMBLER_OPTIONS, PieceAssembler, type AssemblerHost } from './piece-assembler.js';
+import { PieceAssembler, type AssemblerHost } from './piece-assembler.js';
 import type { PeerSource } from '../discovery/peer-dialer.js';
 import type { ConnectionReport, DialOutcome } from './dial-report.js';
-import { DEFAULT_PEER_SET_OPTIONS, PeerSet } from './peer-set.js';
+import { PeerSet } from './peer-set.js';
 import { preemptForReads, rescueOverdue, wakePeers } from './request-scheduler.js';
 import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
 import { DemandTable } from './demand.js';
 import { ReadWaiters } from './read-waiters.js';
-import { DEFAULT_UPLOAD_CACHE_BYTES, buildTorrentParts, type TorrentParts } from './torrent-parts.js';
+import { buildTorrentParts, resolveTorrentOptions, type TorrentParts } from './torrent-parts.js';
 import { peerInfo, torrentStats } from './torrent-stats.js';
 import { VerifiedUploads } from './verified-uploads.js';
 
@@ -42,11 +42,6 @@ export type { PeerInfo, TorrentEvents, TorrentOptions, TorrentState, TorrentStat
 export type Connector = (address: string, torrent: Torrent) => void;
 
 const RECHOKE_EVERY_TICKS = 10;
-
-/** `{ a: undefined, b: 1 }` -> `{ b: 1 }`: options left out keep their defaults when spread. */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly layout: FileLayout;
@@ -87,19 +82,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.layout = parts.layout;
     this.picker = parts.picker;
     this.storage = parts.storage;
-    this.uploads = new VerifiedUploads(metainfo, this.layout, this.storage, opts.hasher, opts.uploadCacheBytes ?? DEFAULT_UPLOAD_CACHE_BYTES,
-      (i) => this.pieceLost(i));
-    this.peerOptions = { ...DEFAULT_PEER_OPTIONS, ...opts.peer };
-    this.peers = new PeerSet({
-      ...DEFAULT_PEER_SET_OPTIONS,
-      ...definedOnly({ maxPeers: opts.maxPeers, maxPeersPerAddress: opts.maxPeersPerAddress, uploadSlots: opts.uploadSlots, pexIntervalMs: opts.pexIntervalMs }),
-      private: metainfo.private,
-      peerId: opts.peerId,
-    });
-    this.assembler = new PieceAssembler(metainfo, this.layout, this.picker, this.storage, opts.hasher, this.assemblerHost(), {
-      ...DEFAULT_ASSEMBLER_OPTIONS,
-      ...(opts.maxUnwrittenBytes !== undefined ? { maxUnwrittenBytes: opts.maxUnwrittenBytes } : {}),
-    });
+    const resolved = resolveTorrentOptions(metainfo, opts);
+    this.uploads = new VerifiedUploads(metainfo, this.layout, this.storage, opts.hasher, resolved.uploadCacheBytes, (i) => this.pieceLost(i));
+    this.peerOptions = resolved.peer;
+    this.peers = new PeerSet(resolved.peerSet);
+    this.assembler = new PieceAssembler(metainfo, this.layout, this.picker, this.storage, opts.hasher, this.assemblerHost(), resolved.assembler);
     this.demand = new DemandTable(this.picker, this.layout, metainfo.files, !!opts.onDemand);
     this.waiters = new ReadWaiters((i) => this.picker.have.get(i));
     this.peerHost = this.makePeerHost();
@@ -243,8 +230,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   private onPeerClosed(peer: PeerSession, err: Error): void {
     if (!this.peers.removed(peer, err)) return;
-    if (peer.hasAll) this.picker.peerRemoved('all');
-    else if (peer.pieces.count > 0) this.picker.peerRemoved(peer.pieces);
+    const announced = peer.announcedPieces();
+    if (announced) this.picker.peerRemoved(announced);
     this.scheduleDial();
     this.emit('peer-disconnected', peer.key, err.message);
   }
@@ -372,7 +359,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private tick(): void {
     const now = Date.now();
     for (const p of this.peers.values()) p.tick(now);
-    this.rescueCritical(now);
+    this.rescueTimeCritical(now);
     this.preemptForReaders(now);
     this.peers.sendPex(now);
     if (this.ticks % RECHOKE_EVERY_TICKS === 0) this.peers.rechoke(now, this.state === 'seeding');
@@ -381,7 +368,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.emit('stats', this.stats());
   }
 
-  private rescueCritical(now: number): void {
+  /** Blocks of time-critical pieces (under a read or in its readahead: they have deadlines) stuck at a slow peer get a second copy elsewhere. */
+  private rescueTimeCritical(now: number): void {
     if (this.picker.criticalPieces.length === 0 || this.peers.size < 2) return;
     if (rescueOverdue(this.peers.values(), this.picker, this.peerOptions.requestTimeoutMs, now)) for (const p of this.peers.values()) p.fillRequests();
   }
@@ -414,7 +402,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   peerList(): PeerInfo[] {
     const now = Date.now();
-    return [...this.peers.values()].map((p) => peerInfo(p, this.pieceCount, now));
+    return [...this.peers.values()].map((p) => peerInfo(p, now));
   }
 
   /** A method, not a field check, so TypeScript does not narrow `state` across awaits. */
