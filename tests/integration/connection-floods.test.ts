@@ -9,10 +9,15 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
+import { parseMetainfo, type Metainfo } from '@ct/engine';
 import { makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { ct, ctRun, freePort, libtorrent, stopAll } from '../helpers/procs.js';
 import { RawPeer } from '../helpers/raw-peer.js';
+import { waitUntil } from '../helpers/wait.js';
+import { loopbackSession } from '../helpers/sessions.js';
+
+/** peer-eviction.ts: a peer may be evicted after this long (the test outlasts it). */
+const EVICTION_GRACE_MS = 5_000;
 
 let work: string;
 let src: string;
@@ -67,9 +72,10 @@ test('300 idle connections and 60 silent handshakers, held for the whole test: a
   const silentAddresses = Array.from({ length: 12 }, (_, i) => `127.0.0.${10 + i}`);
   const silent = flood(port, silentAddresses, 60, true, 1000);
   try {
-    // Let the flood fill every slot there is first (the silent ones past their grace period).
-    await new Promise((r) => setTimeout(r, 7000));
-    assert.ok(silent.stats.handshakesAnswered + 50 >= 50, 'silent handshakers got in');
+    // The flood first fills every slot of the torrent (its cap is 50 peers)...
+    await waitUntil(() => seeder.jsonLines().some((j) => j.type === 'progress' && Number(j.peers) >= 50), 'the flood to fill the torrent\'s 50 slots', 30_000, 100);
+    // ...and stays past the eviction grace period, so only eviction can let the leecher in.
+    await new Promise((r) => setTimeout(r, EVICTION_GRACE_MS + 1000));
     const dest = path.join(work, 'lt-dl');
     const leech = libtorrent(['leech', '--torrent', torrent, '--save-path', dest, '--port', String(await freePort()), '--peer', `127.0.0.1:${port}`, '--timeout', '60'], 'libtorrent leecher');
     assert.equal(await leech.waitExit(90_000), 0, `leecher did not complete: ${leech.stdout.slice(-300)}`);
@@ -86,7 +92,7 @@ test('300 idle connections and 60 silent handshakers, held for the whole test: a
 });
 
 test('a peer trickling one byte a second, never completing a message, is cut off', async () => {
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 }, wire: { idleTimeoutMs: 3000 } });
+  const session = await loopbackSession({ wire: { idleTimeoutMs: 3000 } });
   try {
     const t = await session.addTorrent(meta, { downloadDir: src, readOnly: true });
     await new Promise<void>((r) => (t.isComplete ? r() : t.once('ready', () => r())));

@@ -10,10 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Session, createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
+import { createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
 import { removeDir, tempDir } from '../helpers/fixtures.js';
 import { PacedPeer } from '../helpers/paced-peer.js';
 import { waitUntil, whenDone } from '../helpers/wait.js';
+import { loopbackSession } from '../helpers/sessions.js';
 
 const PIECE = 64 * 1024;
 let work: string;
@@ -34,7 +35,7 @@ test('a read jumps a deep request queue: queued bulk requests are cancelled, not
   // 100 blocks/s: the 512 blocks take ~5 s, and ct's queue at this peer grows to ~2 s of blocks.
   const peer = new PacedPeer(meta.infoHash, meta.pieceCount, PIECE, data, 10);
   await peer.listen();
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const session = await loopbackSession();
   try {
     const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'dl'), peers: [peer.address] });
     const done = new Promise<void>((resolve) => torrent.once('done', () => resolve()));
@@ -74,7 +75,7 @@ test('a request the peer silently dropped is sent again once later ones were ans
   const peer = new PacedPeer(meta.infoHash, meta.pieceCount, PIECE, data, 1);
   peer.drop.add(5);
   await peer.listen();
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const session = await loopbackSession();
   try {
     // No snubbing to fall back on: only the lost-request rule can finish this download.
     const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'dl-dropped'), peers: [peer.address], peer: { requestTimeoutMs: 600_000 } });

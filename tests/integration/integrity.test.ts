@@ -12,9 +12,11 @@ import { cp, open, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { getEventListeners } from 'node:events';
-import { HasherError, HasherPool, Session, parseMetainfo, type Metainfo } from '@ct/engine';
+import { HasherError, HasherPool, parseMetainfo, type Metainfo } from '@ct/engine';
 import { makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
 import { Proc, ROOT, ct, ctRun, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+import { addressOf, closeSessions, loopbackSession } from '../helpers/sessions.js';
+import { waitFor, waitUntil, whenDone } from '../helpers/wait.js';
 
 const READ_FILES = path.join(ROOT, 'tests', 'helpers', 'read-files.mjs');
 let work: string;
@@ -58,7 +60,7 @@ after(async () => {
 // "moved" too, copying zeros over the good bytes just written to the file.
 test('part file move: a piece verified during the move is not overwritten with zeros (engine, 3 readers)', async () => {
   for (const seed of [1, 2, 3]) {
-    const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+    const session = await loopbackSession();
     try {
       const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, `engine-${seed}`), peers: [seedAddr], onDemand: true });
       const order = shuffled(torrent.files, seed);
@@ -79,7 +81,7 @@ test('part file move: a piece verified during the move is not overwritten with z
         assert.equal(createHash('sha1').update(disk).digest('hex'), sha1.get(f.path), `seed ${seed}: ${f.path} on disk`);
       }
     } finally {
-      await session.close();
+      await closeSessions(session);
     }
   }
 });
@@ -94,12 +96,10 @@ for (const writePath of ['mapped', 'pwrite'] as const) {
       const proc = ct(['mount', mnt, '--mkdir', '--metainfo', torrentPath, '--seeds', seedAddr, '--download-dir', path.join(work, `dl-${writePath}-${seed}`)],
         'ct mount', writePath === 'pwrite' ? { CT_NO_MAPPED_WRITE: '1' } : {});
       try {
-        const deadline = Date.now() + 30_000;
-        while (!proc.stderr.includes('mounted')) {
+        await waitUntil(() => {
           assert.equal(proc.exitCode, null, `ct mount exited: ${proc.stderr}`);
-          assert.ok(Date.now() < deadline, `ct mount did not come up: ${proc.stderr}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
+          return proc.stderr.includes('mounted');
+        }, 'ct mount to come up', 30_000);
         const order = shuffled([...sha1.keys()], seed);
         const readers = [0, 1, 2].map((k) => readerProc(order.filter((_, j) => j % 3 === k).map((f) => path.join(mnt, 'tiny', f))));
         await Promise.all(readers.map((r) => r.waitExit(120_000)));
@@ -124,30 +124,28 @@ test('a seeder never uploads a piece whose bytes changed on disk after verificat
   // The seeder checks its data, then one byte of one file changes behind its back.
   const data = path.join(work, 'corrupt-src');
   await cp(path.join(src, 'tiny'), path.join(data, 'tiny'), { recursive: true });
-  const seeder = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
-  const leecher = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const seeder = await loopbackSession();
+  const leecher = await loopbackSession();
   try {
     const seeding = await seeder.addTorrent(meta, { downloadDir: data });
-    await new Promise<void>((r) => (seeding.isComplete ? r() : seeding.once('ready', () => r())));
+    if (!seeding.isComplete) await waitFor(seeding, 'ready', { what: 'the seeder\'s check' });
     assert.ok(seeding.isComplete);
     const victim = seeding.files.find((f) => f.length > 50_000) ?? seeding.files[0];
     const fh = await open(path.join(data, 'tiny', victim.path), 'r+');
     await fh.write(Buffer.from([0x5a ^ (await readFile(path.join(data, 'tiny', victim.path)))[100]]), 0, 1, 100);
     await fh.close();
-    const lost = new Promise<number>((r) => seeding.once('piece-lost', r));
-    const port = seeder.listenAddress?.port;
-    const leeching = await leecher.addTorrent(meta, { downloadDir: path.join(work, 'corrupt-dl'), peers: [`127.0.0.1:${port}`] });
-    const lostPiece = await lost;
+    const lost = waitFor<[number]>(seeding, 'piece-lost', { what: 'the changed piece to be found before an upload' });
+    const leeching = await leecher.addTorrent(meta, { downloadDir: path.join(work, 'corrupt-dl'), peers: [addressOf(seeder)] });
+    const [lostPiece] = await lost;
     // The seeder wants the piece again and gets it from a peer that has it.
     seeding.addPeers([seedAddr]);
-    await new Promise<void>((r) => (leeching.isDone ? r() : leeching.once('done', () => r())));
+    await whenDone(leeching);
     assert.equal(leeching.stats().hashFailures, 0, 'the leecher never received a bad piece');
     assert.ok(seeding.havePiece(lostPiece), 'the seeder fetched the lost piece again');
     const fixed = await readFile(path.join(data, 'tiny', victim.path));
     assert.equal(createHash('sha1').update(fixed).digest('hex'), sha1.get(victim.path), 'and the file on disk is right again');
   } finally {
-    await leecher.close();
-    await seeder.close();
+    await closeSessions(leecher, seeder);
   }
 });
 
@@ -159,22 +157,22 @@ test('a hasher failure (a worker died) is not a hash failure: nobody is banned, 
     hash: (data: Uint8Array) => (failures-- > 0 ? Promise.reject(new HasherError('hash worker died: test')) : real.hash(data)),
     verify: async (data: Uint8Array, expected: Uint8Array) => (await flaky.hash(data)).equals(expected),
   });
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 }, hasher: flaky });
+  const session = await loopbackSession({ hasher: flaky });
   try {
     const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'flaky-hasher'), peers: [seedAddr] });
-    await new Promise<void>((r) => (torrent.isDone ? r() : torrent.once('done', () => r())));
+    await whenDone(torrent);
     const stats = torrent.stats();
     assert.equal(failures < 0, true, 'the failing hashes happened');
     assert.equal(stats.bannedPeers, 0);
     assert.equal(stats.hashFailures, 0);
   } finally {
-    await session.close();
+    await closeSessions(session);
     await real.close();
   }
 });
 
 test('a read with an aborted signal rejects at once, and a finished wait leaves no listener behind', async () => {
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const session = await loopbackSession();
   try {
     const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, 'waits'), peers: [seedAddr], onDemand: true });
     const aborted = AbortSignal.abort(new Error('gone'));
@@ -188,6 +186,6 @@ test('a read with an aborted signal rejects at once, and a finished wait leaves 
     reader.close();
     assert.equal(getEventListeners(signal, 'abort').length, 0, 'no abort listener left');
   } finally {
-    await session.close();
+    await closeSessions(session);
   }
 });

@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Session, parseMetainfo, type Metainfo } from '@ct/engine';
+import { parseMetainfo, type Metainfo } from '@ct/engine';
 import { exists, makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
 import { HostilePeer } from '../helpers/hostile-peer.js';
 import { ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
 import { waitUntil } from '../helpers/wait.js';
+import { loopbackSession } from '../helpers/sessions.js';
 
 let work: string;
 let src: string;
@@ -36,7 +37,7 @@ after(async () => {
 });
 
 async function leecher(dir: string, onDemand: boolean) {
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const session = await loopbackSession();
   const torrent = await session.addTorrent(meta, { downloadDir: path.join(work, dir), peers: [seedAddr], onDemand });
   const movie = torrent.files.find((f) => f.path === 'movie.mkv');
   assert.ok(movie);
@@ -200,7 +201,7 @@ test('ct download --http serves ranges while downloading and keeps serving after
 test('a critical block stuck at a peer that sits on requests is fetched from another peer', async () => {
   const silent = new HostilePeer('silent', meta.infoHash, meta.pieceCount, '127.0.0.9');
   await silent.listen();
-  const session = await Session.create({ listen: { host: '127.0.0.1', port: 0 } });
+  const session = await loopbackSession();
   try {
     // Snubbing would only rescue the read after 60 s: anything sooner is the critical-block rescue.
     // A full download: free blocks stay plentiful, so endgame would not fetch the stuck ones
