@@ -82,3 +82,48 @@ export function freshPort(base: number): number {
 }
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+export interface TransferRow { name: string; mbps: number; cpu: number; rss: number }
+
+/**
+ * Downloads `torrent` from the seeder at `seedPort` with each client in turn for `rounds` rounds
+ * (alternating who goes first: page cache and CPU frequency favour whoever runs second), each into
+ * an empty folder after the previous run's writeback settled. ct runs with `ctArgs` added.
+ */
+export async function compareDownloads(opts: {
+  torrent: string; seedPort: number; dir: string; bytes: number; rounds: number; ctArgs?: string[]; label?: string;
+}): Promise<TransferRow[]> {
+  const rows: TransferRow[] = [];
+  for (let round = 0; round < opts.rounds; round++) {
+    const order = round % 2 === 0 ? ['ct', 'libtorrent'] as const : ['libtorrent', 'ct'] as const;
+    for (const client of order) {
+      const out = path.join(opts.dir, `${client}-dl`);
+      await fresh(out);
+      await settle();
+      const m = client === 'ct'
+        ? await measure('node', [CT, 'download', '--metainfo', opts.torrent, '--seeds', `127.0.0.1:${opts.seedPort}`, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0', ...(opts.ctArgs ?? [])])
+        : await measure(PYTHON, [LT_PEER, 'leech', '--torrent', opts.torrent, '--save-path', out, '--port', String(freshPort(44500)), '--peer', `127.0.0.1:${opts.seedPort}`]);
+      rows.push({ name: client, mbps: opts.bytes / 1e6 / m.seconds, cpu: m.cpuSeconds, rss: m.peakRssMiB });
+      console.log(`${opts.label ? `${opts.label} ` : ''}round ${round + 1} ${client.padEnd(10)} ${fmt(opts.bytes / 1e6 / m.seconds).padStart(6)} MB/s  CPU ${fmt(m.cpuSeconds, 2)} s  RSS ${fmt(m.peakRssMiB)} MiB`);
+      await fresh(out);
+    }
+  }
+  return rows;
+}
+
+/**
+ * The median of one client's runs. On this VM the first writes into freshly freed memory are
+ * several times costlier (measured: 1 GiB of writes took 2.5 s of system time instead of 0.25 s),
+ * and that lands on one client or the other by chance; a median is robust to it where a mean is not.
+ */
+export function median(rows: readonly TransferRow[], name: string, key: 'mbps' | 'cpu' | 'rss'): number {
+  const r = rows.filter((x) => x.name === name).map((x) => x[key]).sort((a, b) => a - b);
+  const mid = Math.floor(r.length / 2);
+  return r.length % 2 ? r[mid] : (r[mid - 1] + r[mid]) / 2;
+}
+
+/** Lets the previous run's writeback finish so it is not billed to the next client. */
+export async function settle(): Promise<void> {
+  await run('sync', []);
+  await new Promise((r) => setTimeout(r, 1500));
+}

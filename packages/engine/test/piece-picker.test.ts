@@ -32,14 +32,18 @@ test('rarest piece first', () => {
   assert.deepEqual(new Set(got.slice(8).map((r) => r.index)), new Set([0, 3]), 'then the common ones');
 });
 
-test('random tie-break differs between pickers but is stable for one', () => {
+test('random tie-break differs between pickers but is stable for one; in file order within a 4 MiB extent', () => {
+  // 64 KiB pieces: extents of 64 pieces; 16 extents.
   const orders = new Set<string>();
-  for (let seed = 1; seed < 8; seed++) {
-    const pk = picker(16, PL, seed);
+  for (const seed of [1, 1000, 99_999, 123_456, 7_777_777, 2_000_003, 31_337]) {
+    const pk = picker(16 * 64, PL, seed);
     pk.peerAdded('all');
-    orders.add(pk.pick(peer('x'), 4 * 3).filter((_, i) => i % 4 === 0).map((r) => r.index).join(','));
+    const first = pk.pick(peer('x'), 4 * 3).filter((_, i) => i % 4 === 0).map((r) => r.index);
+    assert.equal(first[0] % 64, 0, 'an extent starts at its first piece');
+    assert.deepEqual(first, [first[0], first[0] + 1, first[0] + 2], 'and goes on in order');
+    orders.add(first.join(','));
   }
-  assert.ok(orders.size > 3, 'different seeds spread peers over different pieces');
+  assert.ok(orders.size > 3, 'different seeds spread peers over different extents');
 });
 
 test('blocks of a piece are handed out in order, the short last piece has short blocks', () => {

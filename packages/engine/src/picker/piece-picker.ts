@@ -8,10 +8,13 @@
  *   1. partial pieces the peer has (finish what is started: fewer pieces in memory, earlier
  *      verification, earlier `have` for other peers), most complete first;
  *   2. new pieces by priority (highest first), then rarest first, ties broken by a random rank
- *      fixed at start (so swarms spread out without reshuffling on every pick);
+ *      fixed at start (so swarms spread out without reshuffling on every pick). The rank is random
+ *      per extent of ~4 MiB and in file order inside one (libtorrent's piece_extent_affinity):
+ *      peers still spread over the torrent, and pieces verified together are neighbours on disk,
+ *      so their writes merge (32,768 16 KiB pieces were 32,768 writes);
  *   3. endgame: once every wanted block is requested, blocks already requested from other peers
  *      (at most `endgameDuplicates` requests per block); the first copy to arrive wins and the
- *      session cancels the rest.
+ *      torrent withdraws the rest.
  *
  * Priorities: 0 means "do not download"; 1..7 rank pieces (4 is the default). Per-file priorities
  * and streaming deadlines map onto piece priorities, so the order above carries them unchanged.
@@ -21,6 +24,8 @@ import { Bitfield } from '../util/bitfield.js';
 import { BlockState, PartialPiece } from './partial-piece.js';
 
 export const DEFAULT_PRIORITY = 4;
+/** Pieces of one extent are ranked in order (see 2. above). */
+const EXTENT_BYTES = 4 * 1024 * 1024;
 export const MAX_PRIORITY = 7;
 
 export interface BlockRequest { index: number; begin: number; length: number }
@@ -49,6 +54,13 @@ export class PiecePicker {
   /** Candidate pieces sorted by (priority desc, availability asc, rank); rebuilt lazily. */
   private order: number[] = [];
   private orderDirty = true;
+  /**
+   * Every piece in `order` before this position was taken (had, partial, verifying or not
+   * wanted) when the scan passed it, so pickNewPieces starts here. Without it each pick rescanned
+   * every verified piece: O(pieces) per pick, 9 % of the CPU of a download of 32,768 16 KiB
+   * pieces (profiled). Reset whenever a piece behind it may be new again.
+   */
+  private newScanFrom = 0;
   /** Pieces fully received and waiting for the hash check. */
   private readonly verifying = new Set<number>();
   /** Deadline (any clock, smaller = sooner) per piece; Infinity when none. */
@@ -69,12 +81,13 @@ export class PiecePicker {
     this.priority = new Uint8Array(geo.pieceCount).fill(DEFAULT_PRIORITY);
     this.rank = new Uint32Array(geo.pieceCount);
     this.deadline = new Float64Array(geo.pieceCount).fill(Infinity);
-    const perm = Array.from({ length: geo.pieceCount }, (_, i) => i);
+    const extent = Math.max(1, Math.ceil(EXTENT_BYTES / geo.pieceLength));
+    const perm = Array.from({ length: Math.ceil(geo.pieceCount / extent) }, (_, i) => i);
     for (let i = perm.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [perm[i], perm[j]] = [perm[j], perm[i]];
     }
-    perm.forEach((piece, r) => { this.rank[piece] = r; });
+    for (let piece = 0; piece < geo.pieceCount; piece++) this.rank[piece] = perm[Math.floor(piece / extent)] * extent + (piece % extent);
     this.wantedRemaining = geo.totalLength;
   }
 
@@ -117,6 +130,7 @@ export class PiecePicker {
     if (!this.have.get(index)) return;
     this.have.clear(index);
     this.haveVersion++;
+    this.newScanFrom = 0;
     this.haveBytes -= this.pieceSize(index);
     if (this.priority[index] > 0) this.wantedRemaining += this.pieceSize(index);
   }
@@ -286,11 +300,23 @@ export class PiecePicker {
 
   private pickNewPieces(peer: PickerPeer, count: number, out: BlockRequest[]): void {
     if (this.orderDirty) this.rebuildOrder();
-    for (const index of this.order) {
-      if (this.have.get(index) || this.partial.has(index) || this.verifying.has(index) || this.priority[index] === 0) continue;
-      if (!peer.has(index)) continue;
+    const order = this.order;
+    // The scan position moves on while every piece passed is taken; the first one this peer
+    // lacks stays ahead of it for other peers.
+    let advancing = true;
+    for (let i = this.newScanFrom; i < order.length; i++) {
+      const index = order[i];
+      if (this.have.get(index) || this.partial.has(index) || this.verifying.has(index) || this.priority[index] === 0) {
+        if (advancing) this.newScanFrom = i + 1;
+        continue;
+      }
+      if (!peer.has(index)) {
+        advancing = false;
+        continue;
+      }
       const p = new PartialPiece(index, this.blockCount(index));
       this.partial.set(index, p);
+      if (advancing) this.newScanFrom = i + 1;
       this.takeFreeBlocks(p, peer, count, out);
       if (out.length >= count) return;
     }
@@ -333,6 +359,7 @@ export class PiecePicker {
     order.sort((a, b) => priority[b] - priority[a] || availability[a] - availability[b] || rank[a] - rank[b]);
     this.order = order;
     this.orderDirty = false;
+    this.newScanFrom = 0;
   }
 
   // ---- outcomes ------------------------------------------------------------------------------
@@ -378,7 +405,10 @@ export class PiecePicker {
     p.requests[b] = 0;
     p.state[b] = BlockState.Free;
     p.requested--;
-    if (p.received === 0 && p.requested === 0) this.partial.delete(index);
+    if (p.received === 0 && p.requested === 0) {
+      this.partial.delete(index);
+      this.newScanFrom = 0; // the piece is new again, perhaps behind the scan position
+    }
   }
 
   pieceVerified(index: number): void {

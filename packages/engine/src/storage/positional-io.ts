@@ -33,3 +33,20 @@ export const readAt = (fd: number, buf: Buffer, off: number, len: number, pos: n
 export function openFd(file: string, flags: number): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
+
+/** `bufs` written back to back from `pos`, in as few pwritev calls as the kernel allows. */
+export const writevAt = (fd: number, bufs: readonly Buffer[], pos: number) =>
+  new Promise<void>((resolve, reject) => {
+    const loop = (rest: Buffer[], p: number): void => {
+      fs.writev(fd, rest, p, (err, written) => {
+        if (err) return reject(err);
+        let left = written;
+        let i = 0;
+        while (i < rest.length && left >= rest[i].length) left -= rest[i++].length;
+        if (i === rest.length) return resolve();
+        // A short write: go on from where it stopped.
+        loop([rest[i].subarray(left), ...rest.slice(i + 1)], p + written);
+      });
+    };
+    loop([...bufs], pos);
+  });
