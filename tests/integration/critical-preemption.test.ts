@@ -51,7 +51,9 @@ test('a read jumps a deep request queue: queued bulk requests are cancelled, not
     const servedBefore = peer.served.length;
     const reader = torrent.files[0].createReader();
     const reading = reader.read(target * PIECE, PIECE, { signal: AbortSignal.timeout(30_000) });
-    await waitUntil(() => peer.queue.some((r) => r.index === target) && peer.cancelsReceived > 0, 'the read\'s requests and the cancels to reach the peer', 10_000, 5);
+    reading.catch(() => undefined); // awaited below; a failure before then must not surface as unhandled
+    await waitUntil(() => peer.queue.some((r) => r.index === target) && peer.cancelsReceived > 0, 'the read\'s requests and the cancels to reach the peer', 10_000, 5)
+      .catch((err: Error) => { throw new Error(`${err.message} (target ${target}, queued ${peer.queue.length}, cancels ${peer.cancelsReceived}, requests ${peer.requestsReceived}, served ${peer.served.length})`); });
     peer.paused = false;
     const bytes = await reading;
     const servedForRead = peer.served.length - servedBefore;

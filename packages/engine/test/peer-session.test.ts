@@ -40,6 +40,7 @@ class FakeTorrent implements PeerHost {
   pick(_p: PeerSession, count: number): BlockRequest[] { return this.queue.splice(0, count); }
   onBlock(_p: PeerSession, index: number, begin: number): void { this.blocks.push(`${index}:${begin}`); }
   abandon(_p: PeerSession, refs: BlockRef[]): void { this.abandoned.push(...refs); }
+  landingTarget(): Buffer | undefined { return undefined; }
   readBlock(_i: number, _b: number, length: number): Promise<Buffer> {
     this.reads++;
     if (!this.holdReads) return Promise.resolve(Buffer.alloc(length));

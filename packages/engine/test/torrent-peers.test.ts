@@ -193,3 +193,22 @@ async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setImmediate(r));
   }
 }
+
+// Regression: a peer that had delivered nothing yet (expected queue time: infinite) was never
+// chosen to preempt, so a read behind its full queue waited for the whole queue (the preemption
+// integration test failed under CPU load, when the rate had decayed to zero).
+test('a read behind the full queue of a peer that delivered nothing yet still preempts it', async () => {
+  const { t } = await torrent('leech');
+  const a = attach(t);
+  a.wire.receive({ type: 'have-all' });
+  a.wire.receive({ type: 'unchoke' });
+  const asked = new Set(a.wire.of('request').map((m) => m.ref.index));
+  const target = [...Array(PIECES).keys()].reverse().find((i) => !asked.has(i)) ?? -1;
+  assert.ok(target >= 0 && a.wire.of('request').length >= 16, 'a full first pipeline, and a piece not asked for');
+  const reader = t.files[0].createReader();
+  const reading = reader.read(target * PIECE, 100);
+  reading.catch(() => undefined);
+  assert.ok(a.wire.of('cancel').length > 0, 'queued requests were cancelled for the read');
+  assert.ok(a.wire.of('request').some((m) => m.ref.index === target), 'and the read\'s blocks requested');
+  reader.close();
+});

@@ -26,6 +26,11 @@ export class OutstandingRequests {
     return this.open.has(key) || this.cancelled.has(key);
   }
 
+  /** An open (not cancelled) request for exactly this block. */
+  isOpen(index: number, begin: number, length: number): boolean {
+    return this.open.get(blockId(index, begin))?.ref.length === length;
+  }
+
   sent(refs: readonly BlockRef[], now: number): void {
     for (const ref of refs) this.open.set(blockId(ref.index, ref.begin), { ref, sentAt: now });
   }

@@ -32,6 +32,12 @@ export interface PeerHost extends UploadSource {
   isInteresting(peer: PeerSession): boolean;
   pick(peer: PeerSession, count: number): BlockRequest[];
   onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void;
+  /**
+   * Where the block `peer` is sending may land in place (a slice of its piece buffer), or
+   * undefined. The block is then marked landing: nobody else is asked for it until it arrives
+   * or its request is given up.
+   */
+  landingTarget(peer: PeerSession, index: number, begin: number, length: number): Buffer | undefined;
   /** Requests that will not be answered: give them back to the picker. */
   abandon(peer: PeerSession, refs: BlockRef[]): void;
   /** Availability bookkeeping: the peer announced pieces. */
@@ -74,6 +80,8 @@ export class PeerSession implements PickerPeer {
   private readonly extensions: ExtensionChannel;
   /** Our requests to it, and those cancelled but perhaps still answered. */
   private readonly requests = new OutstandingRequests();
+  /** The block being received in place right now (its piece and offset), if any. */
+  private landing: { index: number; begin: number } | undefined;
   /** When preempt() last ran, so a stream of reads does not churn the queue. */
   private lastPreemptAt = 0;
   readonly pipeline = new RequestPipeline();
@@ -114,6 +122,7 @@ export class PeerSession implements PickerPeer {
       }
     });
     wire.on('drain', () => this.uploads.serve());
+    wire.setPieceTarget?.((index, begin, length) => this.landingTarget(index, begin, length));
     wire.on('close', (err) => this.onClose(err));
   }
 
@@ -256,7 +265,23 @@ export class PeerSession implements PickerPeer {
     if (out) this.host.abandon(this, [out.ref]);
   }
 
+  /** A block we asked this peer for (and only this peer) may be received into its piece buffer. */
+  private landingTarget(index: number, begin: number, length: number): Buffer | undefined {
+    if (this.closed || index >= this.host.pieceCount || !this.requests.isOpen(index, begin, length)) return undefined;
+    const target = this.host.landingTarget(this, index, begin, length);
+    if (target) this.landing = { index, begin };
+    return target;
+  }
+
+  /** A request is given up while its block lands: the rest of its bytes must go elsewhere. */
+  private abortLanding(): void {
+    if (!this.landing) return;
+    this.landing = undefined;
+    this.wire.abortLanding?.();
+  }
+
   private onPiece(index: number, begin: number, block: Buffer): void {
+    if (this.landing?.index === index && this.landing.begin === begin) this.landing = undefined;
     this.checkIndex(index, 'piece');
     // A block we cancelled for one under a read but the peer had already queued is still welcome.
     const out = this.requests.answered(index, begin);
@@ -322,7 +347,9 @@ export class PeerSession implements PickerPeer {
   preempt(isUnderRead: (index: number) => boolean, now: number, keepMs = 250, minIntervalMs = 1000): number {
     if (this.closed || this.peerChoking || now - this.lastPreemptAt < minIntervalMs) return 0;
     const keep = Math.max(2, Math.ceil((this.downloadRate.rate(now) * keepMs) / 1000 / BLOCK_SIZE));
-    const cancelled = this.requests.preempt(keep, isUnderRead, now);
+    // A block landing now is arriving as we speak: never cancelled.
+    const landingPiece = this.landing?.index;
+    const cancelled = this.requests.preempt(keep, (i) => i === landingPiece || isUnderRead(i), now);
     for (const ref of cancelled) this.wire.cancel(ref);
     if (cancelled.length > 0) this.lastPreemptAt = now;
     return cancelled.length;
@@ -330,6 +357,7 @@ export class PeerSession implements PickerPeer {
 
   /** Withdraws a request another peer answered first (endgame). */
   cancel(index: number, begin: number): void {
+    if (this.landing?.index === index && this.landing.begin === begin) this.abortLanding();
     const ref = this.requests.withdraw(index, begin);
     if (ref) this.wire.cancel(ref);
   }
@@ -382,6 +410,7 @@ export class PeerSession implements PickerPeer {
   }
 
   private abandonAll(): void {
+    this.abortLanding();
     if (this.requests.isEmpty) return;
     this.host.abandon(this, this.requests.takeAll());
   }

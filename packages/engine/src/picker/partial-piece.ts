@@ -11,6 +11,11 @@ export class PartialPiece {
   readonly requests: Uint8Array;
   /** Which peer delivered each block, to blame the right peers when the hash fails. */
   readonly contributors: (string | undefined)[];
+  /**
+   * Blocks being received in place into the piece's buffer (see FrameParser): no second copy
+   * may be requested while one lands, or two peers would write the same memory.
+   */
+  readonly landing: Uint8Array;
   received = 0;
   requested = 0;
 
@@ -18,6 +23,7 @@ export class PartialPiece {
     this.state = new Uint8Array(blockCount);
     this.requests = new Uint8Array(blockCount);
     this.contributors = new Array(blockCount);
+    this.landing = new Uint8Array(blockCount);
   }
 
   get complete(): boolean {
@@ -33,6 +39,7 @@ export class PartialPiece {
     this.state.fill(BlockState.Free);
     this.requests.fill(0);
     this.contributors.fill(undefined);
+    this.landing.fill(0);
     this.received = 0;
     this.requested = 0;
   }

@@ -182,7 +182,9 @@ export class PiecePicker {
    * for it too (the first copy to arrive wins, as in endgame).
    */
   markOverdue(index: number, begin: number): void {
-    if (this.isCritical(index) && this.partial.get(index)?.state[begin / BLOCK_SIZE] === BlockState.Requested) {
+    const p = this.partial.get(index);
+    const b = begin / BLOCK_SIZE;
+    if (this.isCritical(index) && p?.state[b] === BlockState.Requested && !p.landing[b]) {
       this.overdue.add(blockId(index, begin));
     }
   }
@@ -271,7 +273,7 @@ export class PiecePicker {
         const begin = b * BLOCK_SIZE;
         const key = blockId(index, begin);
         if (!this.overdue.has(key)) continue;
-        if (p.state[b] !== BlockState.Requested) { this.overdue.delete(key); continue; }
+        if (p.state[b] !== BlockState.Requested || p.landing[b]) { this.overdue.delete(key); continue; }
         if (peer.hasRequested(index, begin) || p.requests[b] >= 2) continue;
         p.requests[b]++;
         this.overdue.delete(key);
@@ -334,7 +336,7 @@ export class PiecePicker {
     for (const p of this.partial.values()) {
       if (!this.eligible(p, peer)) continue;
       for (let b = 0; b < p.blockCount && out.length < count; b++) {
-        if (p.state[b] !== BlockState.Requested || p.requests[b] >= this.endgameDuplicates) continue;
+        if (p.state[b] !== BlockState.Requested || p.requests[b] >= this.endgameDuplicates || p.landing[b]) continue;
         const begin = b * BLOCK_SIZE;
         if (peer.hasRequested(p.index, begin) || justPicked.has(`${p.index}:${begin}`)) continue;
         p.requests[b]++;
@@ -381,12 +383,25 @@ export class PiecePicker {
     }
     if (p.state[b] === BlockState.Free) return 'unwanted';
     p.state[b] = BlockState.Received;
+    p.landing[b] = 0;
     p.requests[b] = 0;
     p.requested--;
     p.received++;
     p.contributors[b] = peerKey;
     if (p.complete) this.verifying.add(index);
     return 'new';
+  }
+
+  /**
+   * May the block's single outstanding request be received in place? True marks it landing
+   * (no second copy is requested until it arrives or its request is given up).
+   */
+  startLanding(index: number, begin: number): boolean {
+    const p = this.partial.get(index);
+    const b = begin / BLOCK_SIZE;
+    if (!p || b >= p.blockCount || p.state[b] !== BlockState.Requested || p.requests[b] !== 1 || p.landing[b]) return false;
+    p.landing[b] = 1;
+    return true;
   }
 
   /** True when every block of the piece has arrived (the caller should hash it now). */
@@ -400,6 +415,7 @@ export class PiecePicker {
     if (!p) return;
     const b = begin / BLOCK_SIZE;
     if (p.state[b] !== BlockState.Requested) return;
+    p.landing[b] = 0;
     if (p.requests[b] > 1) {
       p.requests[b]--;
       return;

@@ -72,12 +72,9 @@ export class PieceAssembler {
       this.wasted += block.length;
       return false;
     }
-    let buf = this.buffers.get(index);
-    if (!buf) {
-      buf = this.spares.pop() ?? allocPieceBuffer(this.metainfo.pieceLength);
-      this.buffers.set(index, buf);
-    }
-    block.copy(buf, begin);
+    const buf = this.bufferOf(index);
+    // A block that landed in place (FrameParser) is in the buffer already.
+    if (block.buffer !== buf.buffer || block.byteOffset !== buf.byteOffset + begin) block.copy(buf, begin);
     if (this.picker.isPieceComplete(index)) {
       const size = this.layout.pieceSize(index);
       this.unwrittenBytes += size;
@@ -87,6 +84,20 @@ export class PieceAssembler {
       });
     }
     return true;
+  }
+
+  /** Where a block of `index` may be received in place (the picker marked it landing). */
+  landingTarget(index: number, begin: number, length: number): Buffer {
+    return this.bufferOf(index).subarray(begin, begin + length);
+  }
+
+  private bufferOf(index: number): Buffer {
+    let buf = this.buffers.get(index);
+    if (!buf) {
+      buf = this.spares.pop() ?? allocPieceBuffer(this.metainfo.pieceLength);
+      this.buffers.set(index, buf);
+    }
+    return buf;
   }
 
   private async verify(index: number, buf: Buffer): Promise<void> {

@@ -24,11 +24,15 @@ export function wakePeers(peers: Iterable<PeerSession>, urgent: boolean, now: nu
 }
 
 /**
- * A pending read's blocks that no peer had room for would wait behind every queued request.
- * Peers serve requests in order, so the peer with the shortest expected queue that has the
- * piece cancels its queued requests not under a read (PeerSession.preempt) and asks for the
- * read's blocks first; the cancelled blocks are fetched afterwards.
+ * A pending read's blocks not yet requested would wait behind every queued request, even at a
+ * peer with room for them. Peers serve requests in order, so the peer with the shortest expected
+ * queue that has the piece cancels its queued requests not under a read (PeerSession.preempt)
+ * and asks for the read's blocks first; the cancelled blocks are fetched afterwards. A peer whose
+ * queue drains within PREEMPT_UNLESS_QUEUE_MS and has room needs no preemption.
  */
+/** A queue shorter than this (at the peer's current rate) is not worth cancelling for a read. */
+const PREEMPT_UNLESS_QUEUE_MS = 250;
+
 export function preemptForReads(peers: Iterable<PeerSession>, picker: PiecePicker, underReads: ReadonlySet<number>, now: number): void {
   let missing = 0;
   const pieces: number[] = [];
@@ -40,10 +44,12 @@ export function preemptForReads(peers: Iterable<PeerSession>, picker: PiecePicke
   let best: PeerSession | undefined;
   let bestMs = Infinity;
   for (const p of peers) {
-    if (p.peerChoking || !p.amInterested || p.snubbed || p.room >= missing) continue;
+    if (p.peerChoking || !p.amInterested || p.snubbed) continue;
     if (!pieces.some((i) => p.has(i))) continue;
     const ms = p.expectedQueueMs(now);
-    if (ms < bestMs) { best = p; bestMs = ms; }
+    if (p.room >= missing && ms <= PREEMPT_UNLESS_QUEUE_MS) continue;
+    // A peer that delivered nothing lately has an infinite expected queue: still a candidate.
+    if (!best || ms < bestMs) { best = p; bestMs = ms; }
   }
   // Readahead requests are cancelled too: they would delay the read as much as any other.
   if (best && best.preempt((i) => underReads.has(i), now) > 0) best.fillRequests(true);

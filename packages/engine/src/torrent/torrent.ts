@@ -249,6 +249,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       isInteresting: (p) => t.state === 'downloading' && t.picker.isInteresting(p),
       pick: (p, n) => t.pick(p, n),
       onBlock: (p, i, b, block) => t.onBlock(p, i, b, block),
+      landingTarget: (_p, i, b, len) => (t.state === 'downloading' && !t.assembler.backlogFull && t.picker.startLanding(i, b) ? t.assembler.landingTarget(i, b, len) : undefined),
       abandon: (p, refs) => t.abandon(p, refs),
       readBlock: (i, b, l) => t.readBlock(i, b, l),
       onPeerPieces: (p, pieces) => t.onPeerPieces(p, pieces),
@@ -282,8 +283,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private want(owner: object, underRead: readonly number[], ahead: readonly number[]): void {
     const now = Date.now();
     this.demand.want(owner, underRead, ahead, now);
-    this.wakePeers(true);
+    // Preemption first: the read's blocks are requested right after the few kept requests,
+    // rather than at the end of a deep queue by the refill.
     this.preemptForReaders(now);
+    this.wakePeers(true);
   }
 
   /** Lets a file exist on disk, moving in its bytes kept in the part file (start() does it for early calls). */

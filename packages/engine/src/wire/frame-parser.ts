@@ -3,6 +3,12 @@
  * input is easy to test. It bounds what a peer can make us buffer (`maxMessageLength`), rejects
  * messages whose size does not fit their id, and never re-copies buffered data: a message that
  * lies inside one received chunk is a view of it, one that spans chunks is copied exactly once.
+ *
+ * Blocks can land in place: when a piece message's payload continues past the chunk and
+ * `pieceTarget` names where the block belongs (its piece buffer), the payload goes straight
+ * there, and `readTarget` tells the socket to read the rest directly into it, so the block is
+ * never copied on the main thread (the copy out of the read buffer was ~30 % of the main thread's
+ * time in a 1 GiB download, profiled).
  */
 import { ProtocolError } from '../errors.js';
 import { HANDSHAKE_LENGTH, MessageId, PROTOCOL, type HandshakeInfo, type WireMessage } from './messages.js';
@@ -32,7 +38,15 @@ export interface FrameParserOptions {
   maxMessageLength: number;
   onHandshake(info: HandshakeInfo): void;
   onMessage(msg: WireMessage): void;
+  /**
+   * Where the payload of piece `index` at `begin` (`length` bytes) should land, or undefined to
+   * parse it the usual way. Asked only when the payload continues past the current chunk.
+   */
+  pieceTarget?(index: number, begin: number, length: number): Buffer | undefined;
 }
+
+/** A block being received in place. */
+interface Landing { index: number; begin: number; target: Buffer; got: number }
 
 /** What the parser waits for next. */
 const enum Stage { Handshake, Length, Body }
@@ -51,8 +65,20 @@ export class FrameParser {
   private filled = 0;
   /** Set after an error or stop(): further input is ignored. */
   private stopped = false;
+  private landing: Landing | undefined;
+  /** The last message was a block that landed: read the next head alone, so its block can land too. */
+  private blockStream = false;
+  private readonly head = Buffer.allocUnsafe(13);
+  private pieceTarget: FrameParserOptions['pieceTarget'];
 
-  constructor(private readonly opts: FrameParserOptions) {}
+  constructor(private readonly opts: FrameParserOptions) {
+    this.pieceTarget = opts.pieceTarget;
+  }
+
+  /** Sets (or clears) where piece payloads may land (see FrameParserOptions.pieceTarget). */
+  setPieceTarget(fn: FrameParserOptions['pieceTarget']): void {
+    this.pieceTarget = fn;
+  }
 
   /**
    * Feeds bytes; throws ProtocolError on the first violation (and ignores input after it).
@@ -75,6 +101,29 @@ export class FrameParser {
     this.stopped = true;
     this.partial = undefined;
     this.filled = 0;
+    this.landing = undefined;
+  }
+
+  /**
+   * Where the socket should put the next bytes: the rest of a block landing in place, or
+   * undefined (the usual read buffer).
+   */
+  readTarget(): Buffer | undefined {
+    const l = this.landing;
+    if (l) return l.target.subarray(l.got);
+    return this.blockStream && this.stage === Stage.Length && !this.partial ? this.head : undefined;
+  }
+
+  /**
+   * The block landing now must not touch its target any more (its request was given up, so the
+   * block may be fetched elsewhere into the same memory): the rest goes to scratch memory and the
+   * message still completes, as a block nobody asked for.
+   */
+  abortLanding(): void {
+    const l = this.landing;
+    if (!l) return;
+    const scratch = Buffer.allocUnsafe(l.target.length);
+    l.target = scratch;
   }
 
   /** Bytes received but not yet parsed (at most one message). */
@@ -87,6 +136,10 @@ export class FrameParser {
     if (this.stage === Stage.Handshake && this.filled === 0 && chunk[0] !== PROTOCOL.length) throw new ProtocolError('not a BitTorrent handshake');
     while (!this.stopped && pos < chunk.length) {
       let unit: Buffer;
+      if (this.landing) {
+        pos = this.land(chunk, pos);
+        continue;
+      }
       if (this.partial) {
         const n = Math.min(this.need - this.filled, chunk.length - pos);
         chunk.copy(this.partial, this.filled, pos, pos + n);
@@ -100,12 +153,49 @@ export class FrameParser {
         unit = chunk.subarray(pos, pos + this.need); // a view: no copy for a message inside one chunk
         pos += this.need;
       } else {
+        const landed = this.startLanding(chunk, pos);
+        if (landed >= 0) {
+          pos = landed;
+          continue;
+        }
         this.partial = Buffer.allocUnsafe(this.need);
         this.filled = chunk.copy(this.partial, 0, pos);
         return;
       }
       this.complete(unit);
     }
+  }
+
+  /**
+   * A piece message whose body runs past `chunk`: lands its payload in place if there is a
+   * target. Returns the position after what it took, or -1 (parse it the usual way).
+   */
+  private startLanding(chunk: Buffer, pos: number): number {
+    if (this.stage !== Stage.Body || !this.pieceTarget || chunk.length - pos < 9 || chunk[pos] !== MessageId.piece) return -1;
+    const index = chunk.readUInt32BE(pos + 1);
+    const begin = chunk.readUInt32BE(pos + 5);
+    const length = this.need - 9;
+    const target = this.pieceTarget(index, begin, length);
+    if (!target || target.length !== length) return -1;
+    this.landing = { index, begin, target, got: 0 };
+    return this.land(chunk, pos + 9);
+  }
+
+  /** Payload bytes of the landing block from `chunk` at `pos`; returns the position after them. */
+  private land(chunk: Buffer, pos: number): number {
+    const l = this.landing as Landing;
+    const n = Math.min(l.target.length - l.got, chunk.length - pos);
+    // Read straight into the target (see readTarget()): the bytes are in place already.
+    const inPlace = chunk.buffer === l.target.buffer && chunk.byteOffset + pos === l.target.byteOffset + l.got;
+    if (!inPlace) chunk.copy(l.target, l.got, pos, pos + n);
+    l.got += n;
+    if (l.got === l.target.length) {
+      this.landing = undefined;
+      this.blockStream = true;
+      this.next(Stage.Length, 4);
+      this.opts.onMessage({ type: 'piece', index: l.index, begin: l.begin, block: l.target });
+    }
+    return pos + n;
   }
 
   /** The current stage's bytes are all here. */
@@ -132,6 +222,7 @@ export class FrameParser {
         return this.next(Stage.Body, len);
       }
       case Stage.Body:
+        this.blockStream = false;
         this.next(Stage.Length, 4);
         return this.opts.onMessage(decodeBody(unit));
     }

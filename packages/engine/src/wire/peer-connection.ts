@@ -36,4 +36,8 @@ export interface PeerConnection {
   piece(index: number, begin: number, block: Buffer): void;
   /** Closes the connection; `reason` reaches the `close` event. */
   destroy(reason?: Error): void;
+  /** Optional: lets a piece payload land in place (PeerWire; see FrameParser). */
+  setPieceTarget?(fn: ((index: number, begin: number, length: number) => Buffer | undefined) | undefined): void;
+  /** Optional: the landing block's request was given up; its remaining bytes go elsewhere. */
+  abortLanding?(): void;
 }

@@ -68,7 +68,8 @@ export function connectWithSharedReads(host: string, port: number): Socket {
     host,
     port,
     onread: {
-      buffer: SHARED_READ_BUFFER,
+      // Asked before every read: the rest of a block landing in place, else the shared buffer.
+      buffer: () => (socket && sharedReadSockets.get(socket)?.readTarget()) ?? SHARED_READ_BUFFER,
       callback: (bytes: number, buf: Uint8Array) => {
         const wire = socket && sharedReadSockets.get(socket);
         wire?.onBytes(Buffer.from(buf.buffer, buf.byteOffset, bytes), true);
@@ -126,6 +127,23 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnec
     } catch (err) {
       this.destroy(err as Error);
     }
+  }
+
+  /** Lets piece payloads land in place (see FrameParser); undefined turns it off. */
+  setPieceTarget(fn: ((index: number, begin: number, length: number) => Buffer | undefined) | undefined): void {
+    // Only sockets that read into a buffer we choose can read a block in place; others still
+    // save the copy of the bytes that arrived with the message head.
+    this.parser.setPieceTarget(fn);
+  }
+
+  /** Where the next read should go (a landing block), for connectWithSharedReads. */
+  readTarget(): Buffer | undefined {
+    return this.closed ? undefined : this.parser.readTarget();
+  }
+
+  /** The landing block's request was given up: its remaining bytes must not reach its target. */
+  abortLanding(): void {
+    this.parser.abortLanding();
   }
 
   /** When the last complete message (or the handshake) arrived. */
