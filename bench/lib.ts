@@ -92,19 +92,24 @@ export interface TransferRow { name: string; mbps: number; cpu: number; rss: num
  */
 export async function compareDownloads(opts: {
   torrent: string; seedPort: number; dir: string; bytes: number; rounds: number; ctArgs?: string[]; label?: string;
+  /** Several ct configurations, each a client of its own (default: one, `ct` with `ctArgs`). */
+  ctVariants?: { name: string; args: string[] }[];
 }): Promise<TransferRow[]> {
   const rows: TransferRow[] = [];
+  const variants = opts.ctVariants ?? [{ name: 'ct', args: opts.ctArgs ?? [] }];
+  const clients = [...variants.map((v) => v.name), 'libtorrent'];
   for (let round = 0; round < opts.rounds; round++) {
-    const order = round % 2 === 0 ? ['ct', 'libtorrent'] as const : ['libtorrent', 'ct'] as const;
+    const order = round % 2 === 0 ? clients : [...clients].reverse();
     for (const client of order) {
-      const out = path.join(opts.dir, `${client}-dl`);
+      const out = path.join(opts.dir, `${client.replace(/\W+/g, '-')}-dl`);
       await fresh(out);
       await settle();
-      const m = client === 'ct'
-        ? await measure('node', [CT, 'download', '--metainfo', opts.torrent, '--seeds', `127.0.0.1:${opts.seedPort}`, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0', ...(opts.ctArgs ?? [])])
+      const variant = variants.find((v) => v.name === client);
+      const m = variant
+        ? await measure('node', [CT, 'download', '--metainfo', opts.torrent, '--seeds', `127.0.0.1:${opts.seedPort}`, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0', ...variant.args])
         : await measure(PYTHON, [LT_PEER, 'leech', '--torrent', opts.torrent, '--save-path', out, '--port', String(freshPort(44500)), '--peer', `127.0.0.1:${opts.seedPort}`]);
       rows.push({ name: client, mbps: opts.bytes / 1e6 / m.seconds, cpu: m.cpuSeconds, rss: m.peakRssMiB });
-      console.log(`${opts.label ? `${opts.label} ` : ''}round ${round + 1} ${client.padEnd(10)} ${fmt(opts.bytes / 1e6 / m.seconds).padStart(6)} MB/s  CPU ${fmt(m.cpuSeconds, 2)} s  RSS ${fmt(m.peakRssMiB)} MiB`);
+      console.log(`${opts.label ? `${opts.label} ` : ''}round ${round + 1} ${client.padEnd(12)} ${fmt(opts.bytes / 1e6 / m.seconds).padStart(6)} MB/s  CPU ${fmt(m.cpuSeconds, 2)} s  RSS ${fmt(m.peakRssMiB)} MiB`);
       await fresh(out);
     }
   }
