@@ -40,7 +40,9 @@ class FakeTorrent implements PeerHost {
   pick(_p: PeerSession, count: number): BlockRequest[] { return this.queue.splice(0, count); }
   onBlock(_p: PeerSession, index: number, begin: number): void { this.blocks.push(`${index}:${begin}`); }
   abandon(_p: PeerSession, refs: BlockRef[]): void { this.abandoned.push(...refs); }
-  landingTarget(): Buffer | undefined { return undefined; }
+  /** Blocks that may land, and where (none unless a test says so). */
+  landing = new Map<string, Buffer>();
+  landingTarget(_p: PeerSession, index: number, begin: number): Buffer | undefined { return this.landing.get(`${index}:${begin}`); }
   readBlock(_i: number, _b: number, length: number): Promise<Buffer> {
     this.reads++;
     if (!this.holdReads) return Promise.resolve(Buffer.alloc(length));
@@ -244,4 +246,22 @@ test('a peer without the fast extension gets no rejects: its bad requests are dr
   wire.receive({ type: 'request', index: 0, begin: 0, length: BLOCK_SIZE });
   assert.equal(wire.of('reject').length, 0);
   assert.equal(wire.closedWith, undefined);
+});
+
+test('landing in place: only an open request of this peer may land; a snub while it lands diverts its bytes; preemption keeps it', () => {
+  const { wire, host, peer } = downloading({ peer: { requestTimeoutMs: 1000 } });
+  const [first, , third] = wire.of('request').map((m) => m.ref);
+  const target = Buffer.alloc(BLOCK_SIZE);
+  host.landing.set(`${third.index}:${third.begin}`, target);
+  assert.equal(wire.pieceTarget?.(99, 0, BLOCK_SIZE), undefined, 'not a request of ours');
+  assert.equal(wire.pieceTarget?.(third.index, third.begin, 100), undefined, 'not the requested length');
+  assert.equal(wire.pieceTarget?.(third.index, third.begin, BLOCK_SIZE), target, 'our open request lands');
+  // Preemption keeps the landing block's piece (it is arriving right now).
+  peer.preempt(() => false, Date.now());
+  assert.ok(!wire.of('cancel').some((m) => m.ref.index === third.index), 'the landing piece is not cancelled');
+  assert.ok(wire.of('cancel').some((m) => m.ref.index !== first.index || m.ref.begin !== first.begin), 'others are');
+  assert.equal(wire.landingsAborted, 0);
+  peer.tick(Date.now() + 1500); // snubbed: every request goes back, so the landing must stop
+  assert.equal(peer.snubbed, true);
+  assert.equal(wire.landingsAborted, 1, 'the rest of the landing block is diverted');
 });

@@ -227,3 +227,22 @@ test('an overdue critical block may be requested once more, from another peer, a
   assert.ok(third.length > 0, 'the third peer still gets other blocks');
   assert.ok(!third.some((r) => r.index === 1 && r.begin === BLOCK_SIZE), 'only one extra copy');
 });
+
+test('a block landing in place gets no second request (endgame, rescue) until it arrives or its request is given back', () => {
+  const pk = picker(1);
+  pk.peerAdded('all');
+  const a = peer('a');
+  const b = peer('b');
+  const blocks = take(a, pk.pick(a, 4));
+  assert.equal(blocks.length, 4);
+  assert.equal(pk.startLanding(0, 0), true, 'one request out: it may land');
+  assert.equal(pk.startLanding(0, 0), false, 'not twice');
+  pk.setDeadline(0, 1);
+  pk.markOverdue(0, 0);
+  const dup = pk.pick(b, 4);
+  assert.ok(!dup.some((r) => r.begin === 0), `no copy of the landing block: ${JSON.stringify(dup)}`);
+  assert.ok(dup.some((r) => r.begin === BLOCK_SIZE), 'the others may be duplicated in endgame');
+  assert.equal(pk.startLanding(0, BLOCK_SIZE), false, 'a block with two requests out may not land');
+  pk.requestAbandoned(0, 0); // a's request given up: the block is free again, no longer landing
+  assert.ok(pk.pick(b, 4).some((r) => r.begin === 0));
+});

@@ -212,3 +212,17 @@ test('a read behind the full queue of a peer that delivered nothing yet still pr
   assert.ok(a.wire.of('request').some((m) => m.ref.index === target), 'and the read\'s blocks requested');
   reader.close();
 });
+
+test('a verified piece is announced to peers that lack it, not to those that have it (no redundant have)', async () => {
+  const { t } = await torrent('leech', {}, smallMeta);
+  const seed = attach(t);
+  seed.wire.receive({ type: 'have-all' });
+  const leecher = attach(t);
+  leecher.wire.receive({ type: 'have-none' });
+  seed.wire.receive({ type: 'unchoke' });
+  const verified = new Promise<number>((resolve) => t.once('piece', resolve));
+  for (const m of seed.wire.of('request')) seed.wire.receive(block(m.ref.index, m.ref.begin));
+  const index = await verified;
+  assert.ok(leecher.wire.of('have').some((m) => m.index === index), 'the leecher hears of it');
+  assert.equal(seed.wire.of('have').length, 0, 'the seed does not');
+});

@@ -22,8 +22,6 @@ import { PeerPieces, type AnnouncedPieces } from './peer-pieces.js';
 import { RequestPipeline } from './request-pipeline.js';
 import { UploadQueue, type UploadSource } from './upload-queue.js';
 
-export { DEFAULT_PEER_OPTIONS, type PeerSessionOptions };
-
 /** What a PeerSession needs from its torrent. */
 export interface PeerHost extends UploadSource {
   /** Our bitfield, sent after the handshake. */

@@ -26,7 +26,7 @@ export interface TorrentParts {
 }
 
 /** Where a torrent's files go: `downloadDir/<name>/...` for a multi-file torrent. */
-export function torrentRoot(metainfo: Metainfo, downloadDir: string): string {
+function torrentRoot(metainfo: Metainfo, downloadDir: string): string {
   return metainfo.multiFile ? path.join(downloadDir, metainfo.name) : downloadDir;
 }
 

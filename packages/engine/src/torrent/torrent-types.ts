@@ -6,7 +6,7 @@ import type { CtError } from '../errors.js';
 import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import type { PeerSource } from '../discovery/peer-source.js';
 import type { HasherPool } from '../hash/hasher-pool.js';
-import type { PeerSessionOptions } from '../peer/peer-session.js';
+import type { PeerSessionOptions } from '../peer/peer-options.js';
 
 export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
 

@@ -12,7 +12,8 @@
 import { ClosedError, CtError, StorageError } from '../errors.js';
 import type { FileLayout } from '../layout/file-layout.js';
 import { pieceHash, type Metainfo } from '../metainfo/metainfo.js';
-import { PeerSession, type PeerHost, type PeerSessionOptions } from '../peer/peer-session.js';
+import type { PeerSessionOptions } from '../peer/peer-options.js';
+import { PeerSession, type PeerHost } from '../peer/peer-session.js';
 import type { BlockRequest, PiecePicker } from '../picker/piece-picker.js';
 import { checkExistingPieces } from '../storage/resume-check.js';
 import type { TorrentStorage } from '../storage/torrent-storage.js';
@@ -187,10 +188,18 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   havePiece(index: number): boolean { return this.picker.have.get(index); }
 
+  /** Backpressure: nothing more on order while complete pieces wait for the hash or the disk. */
+  private get takingBlocks(): boolean {
+    return this.state === 'downloading' && !this.assembler.backlogFull;
+  }
+
   private pick(peer: PeerSession, count: number): BlockRequest[] {
-    // Backpressure: nothing more on order while complete pieces wait for the hash or the disk.
-    if (this.state !== 'downloading' || this.assembler.backlogFull) return [];
-    return this.picker.pick(peer, count);
+    return this.takingBlocks ? this.picker.pick(peer, count) : [];
+  }
+
+  /** Where a block may be received in place: a slice of its piece buffer, once the picker agrees. */
+  private landingTarget(index: number, begin: number, length: number): Buffer | undefined {
+    return this.takingBlocks && this.picker.startLanding(index, begin) ? this.assembler.landingTarget(index, begin, length) : undefined;
   }
 
   private onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void {
@@ -249,7 +258,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       isInteresting: (p) => t.state === 'downloading' && t.picker.isInteresting(p),
       pick: (p, n) => t.pick(p, n),
       onBlock: (p, i, b, block) => t.onBlock(p, i, b, block),
-      landingTarget: (_p, i, b, len) => (t.state === 'downloading' && !t.assembler.backlogFull && t.picker.startLanding(i, b) ? t.assembler.landingTarget(i, b, len) : undefined),
+      landingTarget: (_p, i, b, len) => t.landingTarget(i, b, len),
       abandon: (p, refs) => t.abandon(p, refs),
       readBlock: (i, b, l) => t.readBlock(i, b, l),
       onPeerPieces: (p, pieces) => t.onPeerPieces(p, pieces),

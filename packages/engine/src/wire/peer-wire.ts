@@ -68,7 +68,8 @@ export function connectWithSharedReads(host: string, port: number): Socket {
     host,
     port,
     onread: {
-      // Asked before every read: the rest of a block landing in place, else the shared buffer.
+      // Asked before every read: after a block, its next message head alone; the rest of a block
+      // landing in place; else the shared buffer (FrameParser.readTarget).
       buffer: () => (socket && sharedReadSockets.get(socket)?.readTarget()) ?? SHARED_READ_BUFFER,
       callback: (bytes: number, buf: Uint8Array) => {
         const wire = socket && sharedReadSockets.get(socket);
@@ -105,9 +106,8 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnec
       },
     });
     socket.setNoDelay(true);
-    // Sockets created by connectWithSharedReads() deliver through onBytes() from the shared
-    // buffer; others emit
-    // 'data' with a fresh buffer per read.
+    // Sockets created by connectWithSharedReads() deliver through onBytes() from the buffer the
+    // parser chose; others emit 'data' with a fresh buffer per read.
     if (!sharedReadSockets.has(socket)) socket.on('data', (chunk: Buffer) => this.onBytes(chunk, false));
     else sharedReadSockets.set(socket, this);
     socket.on('drain', () => this.emit('drain'));
@@ -131,8 +131,8 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnec
 
   /** Lets piece payloads land in place (see FrameParser); undefined turns it off. */
   setPieceTarget(fn: ((index: number, begin: number, length: number) => Buffer | undefined) | undefined): void {
-    // Only sockets that read into a buffer we choose can read a block in place; others still
-    // save the copy of the bytes that arrived with the message head.
+    // Sockets of connectWithSharedReads() read a block straight into place; the others still
+    // save the second copy of a block that spans reads.
     this.parser.setPieceTarget(fn);
   }
 

@@ -26,6 +26,9 @@ export class FakeConnection extends EventEmitter implements PeerConnection {
   writeBacklog = 0;
   lastMessageAt = Date.now();
   closedWith: Error | undefined;
+  /** What the session gave as the place where blocks may land (FrameParser's pieceTarget). */
+  pieceTarget: ((index: number, begin: number, length: number) => Buffer | undefined) | undefined;
+  landingsAborted = 0;
 
   override on<E extends keyof PeerConnectionEvents>(event: E, listener: (...args: PeerConnectionEvents[E]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
@@ -65,6 +68,9 @@ export class FakeConnection extends EventEmitter implements PeerConnection {
   reject(ref: BlockRef): void { this.push({ type: 'reject', ref }); }
   extended(id: number, payload: Uint8Array): void { this.push({ type: 'extended', id, payload }); }
   piece(index: number, begin: number, block: Buffer): void { this.push({ type: 'piece', index, begin, length: block.length }); }
+
+  setPieceTarget(fn: FakeConnection['pieceTarget']): void { this.pieceTarget = fn; }
+  abortLanding(): void { this.landingsAborted++; }
 
   destroy(reason: Error = new Error('closed by us')): void {
     if (this.closedWith) return;
