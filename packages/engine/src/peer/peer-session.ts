@@ -7,11 +7,11 @@
 import type { PexMessage } from './pex.js';
 import type { PexView } from './pex.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
-import type { OwnExtendedHandshake, PeerExtendedHandshake } from './extensions.js';
+import type { PeerExtendedHandshake } from './extensions.js';
 import { DEFAULT_PEER_OPTIONS, type PeerSessionOptions } from './peer-options.js';
 import { ExtensionChannel } from './extension-channel.js';
 import { BLOCK_SIZE } from '../wire/messages.js';
-import type { BlockRequest, PickerPeer } from '../picker/piece-picker.js';
+import type { PickerPeer } from '../picker/piece-picker.js';
 import { ProtocolError } from '../errors.js';
 import { Bitfield } from '../util/bitfield.js';
 import { RateMeter } from '../util/rate-meter.js';
@@ -20,39 +20,11 @@ import type { PeerConnection } from '../wire/peer-connection.js';
 import { OutstandingRequests } from './outstanding-requests.js';
 import { PeerPieces, type AnnouncedPieces } from './peer-pieces.js';
 import { RequestPipeline } from './request-pipeline.js';
-import { UploadQueue, type UploadSource } from './upload-queue.js';
+import type { PeerHostOf } from './peer-host.js';
+import { UploadQueue } from './upload-queue.js';
 
-/** What a PeerSession needs from its torrent. */
-export interface PeerHost extends UploadSource {
-  /** Our bitfield, sent after the handshake. */
-  ownBitfield(): Bitfield;
-  wants(index: number): boolean;
-  isInteresting(peer: PeerSession): boolean;
-  pick(peer: PeerSession, count: number): BlockRequest[];
-  onBlock(peer: PeerSession, index: number, begin: number, block: Buffer): void;
-  /**
-   * Where the block `peer` is sending may land in place (a slice of its piece buffer), or
-   * undefined. The block is then marked landing: nobody else is asked for it until it arrives
-   * or its request is given up.
-   */
-  landingTarget(peer: PeerSession, index: number, begin: number, length: number): Buffer | undefined;
-  /** Requests that will not be answered: give them back to the picker. */
-  abandon(peer: PeerSession, refs: BlockRef[]): void;
-  /** Availability bookkeeping: the peer announced pieces. */
-  onPeerPieces(peer: PeerSession, pieces: Bitfield | 'all' | number): void;
-  /** The peer replaced its piece set: these no longer count (a new set follows). */
-  onPeerPiecesGone(peer: PeerSession, pieces: Bitfield | 'all'): void;
-  onPeerInterest(peer: PeerSession): void;
-  /** The connection ended; `reason` says why (ours or the peer's doing). */
-  onPeerClosed(peer: PeerSession, reason: Error): void;
-  /** What our extension handshake offers (ut_pex only for public torrents, our metadata size). */
-  extensionOffer(): Omit<OwnExtendedHandshake, 'clientVersion' | 'reqq'>;
-  readonly infoHash: Buffer;
-  /** The info dictionary we serve over ut_metadata. */
-  readonly infoBytes: Buffer;
-  /** Addresses a peer told us about over ut_pex. */
-  onPex(peer: PeerSession, msg: PexMessage): void;
-}
+/** What a PeerSession needs from its torrent (peer-host.ts). */
+export type PeerHost = PeerHostOf<PeerSession>;
 
 /** How long after the last block an open request that was overtaken counts as lost. */
 const LOST_AFTER_MS = 2000;
