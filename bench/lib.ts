@@ -85,19 +85,27 @@ export const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 export interface TransferRow { name: string; mbps: number; cpu: number; rss: number }
 
+/** aria2c's options for a benchmark download: no DHT, LPD or PEX, quiet, exits once complete. */
+export const ARIA2_ARGS = ['--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
+  '--disable-ipv6=true', '--console-log-level=warn', '--summary-interval=0', '--seed-time=0', '--bt-stop-timeout=120'];
+
 /**
- * Downloads `torrent` from the seeder at `seedPort` with each client in turn for `rounds` rounds
+ * Downloads `torrent` from the seeders at `seedPorts` with each client in turn for `rounds` rounds
  * (alternating who goes first: page cache and CPU frequency favour whoever runs second), each into
- * an empty folder after the previous run's writeback settled. ct runs with `ctArgs` added.
+ * an empty folder after the previous run's writeback settled. ct runs with `ctArgs` added. With
+ * `aria2Torrent` (the same torrent announcing to a loopback tracker the seeders announce to:
+ * aria2c cannot be given a peer address), aria2c is a client too.
  */
 export async function compareDownloads(opts: {
-  torrent: string; seedPort: number; dir: string; bytes: number; rounds: number; ctArgs?: string[]; label?: string;
+  torrent: string; seedPorts: number[]; dir: string; bytes: number; rounds: number; ctArgs?: string[]; label?: string;
   /** Several ct configurations, each a client of its own (default: one, `ct` with `ctArgs`). */
   ctVariants?: { name: string; args: string[] }[];
+  aria2Torrent?: string;
 }): Promise<TransferRow[]> {
   const rows: TransferRow[] = [];
   const variants = opts.ctVariants ?? [{ name: 'ct', args: opts.ctArgs ?? [] }];
-  const clients = [...variants.map((v) => v.name), 'libtorrent'];
+  const clients = [...variants.map((v) => v.name), 'libtorrent', ...(opts.aria2Torrent ? ['aria2c'] : [])];
+  const peers = opts.seedPorts.map((p) => `127.0.0.1:${p}`).join(',');
   for (let round = 0; round < opts.rounds; round++) {
     const order = round % 2 === 0 ? clients : [...clients].reverse();
     for (const client of order) {
@@ -106,8 +114,10 @@ export async function compareDownloads(opts: {
       await settle();
       const variant = variants.find((v) => v.name === client);
       const m = variant
-        ? await measure('node', [CT, 'download', '--metainfo', opts.torrent, '--seeds', `127.0.0.1:${opts.seedPort}`, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0', ...variant.args])
-        : await measure(PYTHON, [LT_PEER, 'leech', '--torrent', opts.torrent, '--save-path', out, '--port', String(freshPort(44500)), '--peer', `127.0.0.1:${opts.seedPort}`]);
+        ? await measure('node', [CT, 'download', '--metainfo', opts.torrent, '--seeds', peers, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0', ...variant.args])
+        : client === 'aria2c'
+          ? await measure('aria2c', [...ARIA2_ARGS, `--listen-port=${freshPort(60000)}`, '-d', out, opts.aria2Torrent!])
+          : await measure(PYTHON, [LT_PEER, 'leech', '--torrent', opts.torrent, '--save-path', out, '--port', String(freshPort(44500)), '--peer', peers]);
       rows.push({ name: client, mbps: opts.bytes / 1e6 / m.seconds, cpu: m.cpuSeconds, rss: m.peakRssMiB });
       console.log(`${opts.label ? `${opts.label} ` : ''}round ${round + 1} ${client.padEnd(12)} ${fmt(opts.bytes / 1e6 / m.seconds).padStart(6)} MB/s  CPU ${fmt(m.cpuSeconds, 2)} s  RSS ${fmt(m.peakRssMiB)} MiB`);
       await fresh(out);

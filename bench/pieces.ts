@@ -25,7 +25,7 @@ for (const pieceLength of [16 * 1024, 1024 * 1024]) {
   const seedPort = freshPort(46000);
   const seeder = await startLibtorrentSeeder(torrent, path.dirname(data), seedPort, 0, false);
   try {
-    const rows = await compareDownloads({ torrent, seedPort, dir, bytes, rounds: Number(values.rounds), ctArgs: ['--no-dht'], label: `${pieceLength / 1024} KiB` });
+    const rows = await compareDownloads({ torrent, seedPorts: [seedPort], dir, bytes, rounds: Number(values.rounds), ctArgs: ['--no-dht'], label: `${pieceLength / 1024} KiB` });
     results.push({ pieceLength, rows });
   } finally {
     seeder.kill('SIGTERM');

@@ -2,7 +2,7 @@
 """A real libtorrent peer for ct's interop tests and benchmarks (Debian's python3-libtorrent).
 
   lt_peer.py seed  --torrent F --save-path DIR --port N [--rate BYTES_PER_S] [--seed-mode] [--accept-utp] [--connect HOST:PORT]
-  lt_peer.py leech --torrent F --save-path DIR --port N --peer HOST:PORT [--timeout S]
+  lt_peer.py leech --torrent F --save-path DIR --port N --peer HOST:PORT[,HOST:PORT...] [--timeout S]
   lt_peer.py create --path P --out F [--piece-length N] [--pad]
 
 Seeds print "LISTENING <port>" once ready and run until stdin closes or SIGTERM. Leeches print
@@ -92,9 +92,11 @@ def seed(a):
 def leech(a):
     ses = make_session(a.port)
     h = add(ses, a.torrent, a.save_path)
-    host, port = a.peer.rsplit(':', 1)
+    # One peer, or several separated by commas.
+    peers = [(host.strip('[]'), int(port)) for host, port in (p.rsplit(':', 1) for p in a.peer.split(','))]
     start = time.time()
-    h.connect_peer((host.strip('[]'), int(port)))
+    for peer in peers:
+        h.connect_peer(peer)
     last = 0
     while True:
         s = h.status()
@@ -107,8 +109,9 @@ def leech(a):
         if time.time() - last >= 1:
             last = time.time()
             print('PROGRESS %.4f %d' % (s.progress, s.download_rate), flush=True)
-            if s.num_peers == 0:
-                h.connect_peer((host.strip('[]'), int(port)))
+            if s.num_peers < len(peers):
+                for peer in peers:
+                    h.connect_peer(peer)
         time.sleep(0.02)
 
 

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { PeerSession, type PeerHost } from '../src/peer/peer-session.js';
 import { DEFAULT_PEER_OPTIONS } from '../src/peer/peer-options.js';
 import type { BlockRequest } from '../src/picker/piece-picker.js';
+import type { BorrowedBytes } from '../src/storage/piece-cache.js';
 import { Bitfield } from '../src/util/bitfield.js';
 import { BLOCK_SIZE, type BlockRef } from '../src/wire/messages.js';
 import { FakeConnection, handshake } from './helpers/fake-connection.js';
@@ -43,11 +44,14 @@ class FakeTorrent implements PeerHost {
   /** Blocks that may land, and where (none unless a test says so). */
   landing = new Map<string, Buffer>();
   landingTarget(_p: PeerSession, index: number, begin: number): Buffer | undefined { return this.landing.get(`${index}:${begin}`); }
-  readBlock(_i: number, _b: number, length: number): Promise<Buffer> {
+  readBlock(_i: number, _b: number, length: number): Promise<BorrowedBytes> {
     this.reads++;
-    if (!this.holdReads) return Promise.resolve(Buffer.alloc(length));
-    return new Promise((resolve) => this.pendingReads.push(() => resolve(Buffer.alloc(length))));
+    const lent = (): BorrowedBytes => ({ data: Buffer.alloc(length), release: () => { this.released++; } });
+    if (!this.holdReads) return Promise.resolve(lent());
+    return new Promise((resolve) => this.pendingReads.push(() => resolve(lent())));
   }
+  /** Borrowed blocks given back. */
+  released = 0;
   onPeerPieces(): void {}
   onPeerPiecesGone(): void {}
   onPeerInterest(): void {}
@@ -239,6 +243,21 @@ test('upload backpressure: blocks are read only while the socket keeps up, and r
   wire.drain();
   await new Promise((r) => setImmediate(r));
   assert.equal(wire.of('piece').length, 20, 'all served once it drained');
+  assert.equal(host.released, 20, 'every block lent to the socket was given back');
+});
+
+test('a block read for a peer that was choked meanwhile is given back to the cache, not leaked', async () => {
+  const { wire, host, peer } = connected();
+  host.have.set(0);
+  host.holdReads = true;
+  peer.unchoke();
+  wire.receive({ type: 'request', index: 0, begin: 0, length: BLOCK_SIZE });
+  assert.equal(host.pendingReads.length, 1);
+  peer.choke();
+  host.pendingReads.shift()?.();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(wire.of('piece').length, 0, 'not sent after the choke');
+  assert.equal(host.released, 1);
 });
 
 test('a peer without the fast extension gets no rejects: its bad requests are dropped silently', () => {

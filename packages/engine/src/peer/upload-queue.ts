@@ -6,6 +6,7 @@
  */
 import type { BlockRef } from '../wire/messages.js';
 import type { PeerConnection } from '../wire/peer-connection.js';
+import type { BorrowedBytes } from '../storage/piece-cache.js';
 
 /** Largest request we serve (libtorrent rejects over 16 KiB by default; some clients ask 32–128). */
 export const MAX_REQUEST_LENGTH = 128 * 1024;
@@ -16,7 +17,8 @@ export interface UploadSource {
   readonly pieceCount: number;
   pieceSize(index: number): number;
   havePiece(index: number): boolean;
-  readBlock(index: number, begin: number, length: number): Promise<Buffer>;
+  /** The block, lent until released (the upload queue releases it once the socket took it). */
+  readBlock(index: number, begin: number, length: number): Promise<BorrowedBytes>;
 }
 
 export interface UploadQueueOptions {
@@ -80,9 +82,9 @@ export class UploadQueue {
       this.inFlight++;
       this.source.readBlock(ref.index, ref.begin, ref.length).then(
         (block) => {
-          if (this.stopped || !this.maySend()) return;
-          this.wire.piece(ref.index, ref.begin, block);
-          this.onSent(block.length);
+          if (this.stopped || !this.maySend()) return block.release();
+          this.wire.piece(ref.index, ref.begin, block.data, () => block.release());
+          this.onSent(block.data.length);
         },
         () => { if (this.fast && !this.stopped) this.wire.reject(ref); },
       ).finally(() => {

@@ -17,6 +17,7 @@ import { PeerSession, type PeerHost } from '../peer/peer-session.js';
 import type { BlockRequest, PiecePicker } from '../picker/piece-picker.js';
 import { checkExistingPieces } from '../storage/resume-check.js';
 import type { TorrentStorage } from '../storage/torrent-storage.js';
+import type { BorrowedBytes } from '../storage/piece-cache.js';
 import { Bitfield } from '../util/bitfield.js';
 import { RateMeter } from '../util/rate-meter.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -215,7 +216,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     for (const p of this.peers.values()) p.fillRequests();
   }
 
-  private async readBlock(index: number, begin: number, length: number): Promise<Buffer> {
+  private async readBlock(index: number, begin: number, length: number): Promise<BorrowedBytes> {
     const block = await this.uploads.readBlock(index, begin, length);
     this.upRate.add(length);
     return block;

@@ -9,7 +9,7 @@ import { StorageError } from '../errors.js';
 import { allocPieceBuffer, type HasherPool } from '../hash/hasher-pool.js';
 import type { FileLayout } from '../layout/file-layout.js';
 import { pieceHash, type Metainfo } from '../metainfo/metainfo.js';
-import { PieceCache } from '../storage/piece-cache.js';
+import { PieceCache, type BorrowedBytes } from '../storage/piece-cache.js';
 import type { TorrentStorage } from '../storage/torrent-storage.js';
 
 export class VerifiedUploads {
@@ -24,20 +24,20 @@ export class VerifiedUploads {
     /** The piece on disk does not match its hash. */
     private readonly onLost: (index: number) => void,
   ) {
-    this.cache = new PieceCache(cacheBytes, (i) => this.load(i));
+    this.cache = new PieceCache(cacheBytes, metainfo.pieceLength, allocPieceBuffer, (i, into) => this.load(i, into));
   }
 
-  async readBlock(index: number, begin: number, length: number): Promise<Buffer> {
-    const piece = await this.cache.get(index);
-    return piece.subarray(begin, begin + length);
+  /** The block's bytes, lent until `release()` (when the socket has taken them). */
+  readBlock(index: number, begin: number, length: number): Promise<BorrowedBytes> {
+    return this.cache.borrow(index, begin, length);
   }
 
   clear(): void {
     this.cache.clear();
   }
 
-  private async load(index: number): Promise<Buffer> {
-    const buf = allocPieceBuffer(this.layout.pieceSize(index));
+  private async load(index: number, into: Buffer): Promise<Buffer> {
+    const buf = into.subarray(0, this.layout.pieceSize(index));
     await this.storage.readPiece(index, buf);
     if (await this.hasher.verify(buf, pieceHash(this.metainfo, index))) return buf;
     this.onLost(index);

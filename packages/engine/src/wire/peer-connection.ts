@@ -33,7 +33,8 @@ export interface PeerConnection {
   cancel(ref: BlockRef): void;
   reject(ref: BlockRef): void;
   extended(id: number, payload: Uint8Array): void;
-  piece(index: number, begin: number, block: Buffer): void;
+  /** Sends a block; `taken` runs once its bytes are no longer needed (sent, or the connection gone). */
+  piece(index: number, begin: number, block: Buffer, taken?: () => void): void;
   /** Closes the connection; `reason` reaches the `close` event. */
   destroy(reason?: Error): void;
   /** Optional: lets a piece payload land in place (PeerWire; see FrameParser). */

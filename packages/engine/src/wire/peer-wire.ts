@@ -178,10 +178,13 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnec
   allowedFast(index: number): void { this.write(encodeIndex(MessageId.allowedFast, index)); }
   extended(id: number, payload: Uint8Array): void { this.write(encodeWithPayload(MessageId.extended, payload, id)); }
 
-  /** Sends a block without copying it: header and data leave in one corked write. */
-  piece(index: number, begin: number, block: Buffer): void {
+  /**
+   * Sends a block without copying it: header and data leave in one corked write. `taken` runs
+   * once the kernel has the bytes (or they will never be sent): until then `block` must not change.
+   */
+  piece(index: number, begin: number, block: Buffer, taken?: () => void): void {
     this.write(encodePieceHeader(index, begin, block.length));
-    this.write(block);
+    this.write(block, taken);
   }
 
   /** Closes the connection; `reason` says why (it reaches `peer-disconnected`). */
@@ -196,8 +199,11 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnec
     this.emit('close', err);
   }
 
-  private write(buf: Buffer): void {
-    if (this.closed) return;
+  private write(buf: Buffer, written?: () => void): void {
+    if (this.closed) {
+      written?.();
+      return;
+    }
     if (!this.corked) {
       // Everything sent in this tick (a burst of requests, a piece header and its data) goes out
       // as one writev instead of one syscall per message.
@@ -209,7 +215,10 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnec
       });
     }
     this.lastSent = Date.now();
-    this.socket.write(buf);
+    // The callback runs when libuv's write completes or fails, and for writes pending when the
+    // socket is destroyed.
+    if (written) this.socket.write(buf, () => written());
+    else this.socket.write(buf);
   }
 
   private checkTimers(): void {

@@ -67,7 +67,10 @@ export class FakeConnection extends EventEmitter implements PeerConnection {
   cancel(ref: BlockRef): void { this.push({ type: 'cancel', ref }); }
   reject(ref: BlockRef): void { this.push({ type: 'reject', ref }); }
   extended(id: number, payload: Uint8Array): void { this.push({ type: 'extended', id, payload }); }
-  piece(index: number, begin: number, block: Buffer): void { this.push({ type: 'piece', index, begin, length: block.length }); }
+  piece(index: number, begin: number, block: Buffer, taken?: () => void): void {
+    this.push({ type: 'piece', index, begin, length: block.length });
+    taken?.();
+  }
 
   setPieceTarget(fn: FakeConnection['pieceTarget']): void { this.pieceTarget = fn; }
   abortLanding(): void { this.landingsAborted++; }
