@@ -246,3 +246,34 @@ test('a block landing in place gets no second request (endgame, rescue) until it
   pk.requestAbandoned(0, 0); // a's request given up: the block is free again, no longer landing
   assert.ok(pk.pick(b, 4).some((r) => r.begin === 0));
 });
+
+test('at its budget of open pieces the picker starts no new piece and doubles nothing (not the endgame); reads still start theirs', () => {
+  const pk = picker(20);
+  pk.peerAdded('all');
+  pk.maxPiecesInFlight = 2;
+  const a = peer('a');
+  const first = take(a, pk.pick(a, 100));
+  assert.equal(new Set(first.map((r) => r.index)).size, 2, 'two pieces open, all their blocks requested');
+  assert.equal(first.length, 8);
+  assert.deepEqual(pk.pick(peer('b'), 10), [], 'no third piece, and no endgame copies of the open ones');
+  pk.setDeadline(15, 100);
+  assert.deepEqual(pk.pick(peer('b'), 10).map((r) => r.index), [15, 15, 15, 15], 'a piece under a read is started anyway');
+  // One open piece completes: room for exactly one more.
+  const done = first[0].index;
+  for (const r of first.filter((x) => x.index === done)) pk.blockReceived(r.index, r.begin, 'a');
+  pk.pieceVerified(done);
+  pk.clearDeadline(15);
+  for (let b = 0; b < 4; b++) pk.blockReceived(15, b * BLOCK_SIZE, 'b');
+  pk.pieceVerified(15);
+  const next = pk.pick(peer('c'), 100);
+  assert.equal(new Set(next.map((r) => r.index)).size, 1);
+});
+
+test('at the budget with no piece left to start, it is the endgame: open blocks go to a second peer', () => {
+  const pk = picker(2);
+  pk.peerAdded('all');
+  pk.maxPiecesInFlight = 2;
+  const a = peer('a');
+  take(a, pk.pick(a, 100));
+  assert.equal(pk.pick(peer('b'), 3).length, 3);
+});

@@ -74,6 +74,13 @@ export class PiecePicker {
   /** Bytes of wanted (priority > 0) pieces we do not have yet. */
   private wantedRemaining = 0;
   endgameDuplicates = 2;
+  /**
+   * Pieces started (requested, arriving, or waiting for their hash and the disk) before no new
+   * one is begun: each holds a piece buffer, so this bounds a download's memory whatever the
+   * number of peers (six rate-capped seeders kept ~50 pieces open at once). Critical pieces
+   * (under a read) are started regardless.
+   */
+  maxPiecesInFlight = Infinity;
 
   constructor(private readonly geo: PickerGeometry, random: () => number = Math.random) {
     this.have = new Bitfield(geo.pieceCount);
@@ -255,8 +262,8 @@ export class PiecePicker {
     if (count <= 0) return out;
     this.pickCritical(peer, count, out);
     if (out.length < count) this.pickFromPartials(peer, count, out);
-    if (out.length < count) this.pickNewPieces(peer, count, out);
-    if (out.length < count) this.pickEndgame(peer, count, out);
+    // Held back by the budget of open pieces is not the endgame: nothing is doubled then.
+    if (out.length < count && !this.pickNewPieces(peer, count, out)) this.pickEndgame(peer, count, out);
     return out;
   }
 
@@ -302,7 +309,8 @@ export class PiecePicker {
     return this.priority[p.index] > 0 && peer.has(p.index);
   }
 
-  private pickNewPieces(peer: PickerPeer, count: number, out: BlockRequest[]): void {
+  /** Starts pieces for `peer`; true when the budget of open pieces stopped it before it ran out. */
+  private pickNewPieces(peer: PickerPeer, count: number, out: BlockRequest[]): boolean {
     if (this.orderDirty) this.rebuildOrder();
     const order = this.order;
     // The scan position moves on while every piece passed is taken; the first one this peer
@@ -318,12 +326,14 @@ export class PiecePicker {
         advancing = false;
         continue;
       }
+      if (this.partial.size >= this.maxPiecesInFlight) return true;
       const p = new PartialPiece(index, this.blockCount(index));
       this.partial.set(index, p);
       if (advancing) this.newScanFrom = i + 1;
       this.takeFreeBlocks(p, peer, count, out);
-      if (out.length >= count) return;
+      if (out.length >= count) return false;
     }
+    return false;
   }
 
   private pickEndgame(peer: PickerPeer, count: number, out: BlockRequest[]): void {

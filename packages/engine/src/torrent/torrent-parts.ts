@@ -18,6 +18,8 @@ import type { TorrentOptions } from './torrent-types.js';
 
 /** Pieces kept in memory to serve uploads, when the options do not say. */
 export const DEFAULT_UPLOAD_CACHE_BYTES = 32 * 1024 * 1024;
+/** Open pieces of a download, in bytes of their buffers (see TorrentOptions.pieceBufferBytes). */
+export const DEFAULT_PIECE_BUFFER_BYTES = 48 * 1024 * 1024;
 
 export interface TorrentParts {
   layout: FileLayout;
@@ -46,6 +48,8 @@ export interface ResolvedTorrentOptions {
   peerSet: PeerSetOptions;
   assembler: AssemblerOptions;
   uploadCacheBytes: number;
+  /** The picker's budget of open pieces (from `pieceBufferBytes`). */
+  piecesInFlight: number;
 }
 
 /** `{ a: undefined, b: 1 }` -> `{ b: 1 }`: options left out keep their defaults when spread. */
@@ -64,5 +68,6 @@ export function resolveTorrentOptions(metainfo: Metainfo, opts: TorrentOptions):
     },
     assembler: { ...DEFAULT_ASSEMBLER_OPTIONS, ...definedOnly({ maxUnwrittenBytes: opts.maxUnwrittenBytes }) },
     uploadCacheBytes: opts.uploadCacheBytes ?? DEFAULT_UPLOAD_CACHE_BYTES,
+    piecesInFlight: Math.max(4, Math.floor((opts.pieceBufferBytes ?? DEFAULT_PIECE_BUFFER_BYTES) / metainfo.pieceLength)),
   };
 }

@@ -84,6 +84,11 @@ export interface TorrentOptions {
    * it, a CPU- or disk-bound moment piled up 110 pieces (110 MiB) in memory during a 1 GiB run.
    */
   maxUnwrittenBytes?: number;
+  /**
+   * Bytes of piece buffers a download holds at most: pieces requested, arriving, or waiting for
+   * the hash and the disk (default 48 MiB, never under 4 pieces). New pieces wait beyond it.
+   */
+  pieceBufferBytes?: number;
   /** Bytes of pieces kept in memory to serve uploads. */
   uploadCacheBytes?: number;
   peer?: Partial<PeerSessionOptions>;

@@ -86,6 +86,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.storage = parts.storage;
     const resolved = resolveTorrentOptions(metainfo, opts);
     this.uploads = new VerifiedUploads(metainfo, this.layout, this.storage, opts.hasher, resolved.uploadCacheBytes, (i) => this.pieceLost(i));
+    this.picker.maxPiecesInFlight = resolved.piecesInFlight;
     this.peerOptions = resolved.peer;
     this.peers = new PeerSet(resolved.peerSet);
     this.assembler = new PieceAssembler(metainfo, this.layout, this.picker, this.storage, opts.hasher, this.assemblerHost(), resolved.assembler);
