@@ -42,8 +42,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   for (const register of [download, seed, cat, stream, mount, umount, status, create, info, demo, completion]) register(program);
-  // Subcommands inherit the error handling.
-  for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => undefined }).showSuggestionAfterError(true);
+  // Subcommands inherit the error handling, and descriptions written as paragraphs: the source
+  // breaks lines at ~105 columns, commander wraps again at the terminal's width, so a single
+  // line break is a space and only a blank line separates paragraphs.
+  const paragraphs = { commandDescription: (cmd: Command) => cmd.description().replace(/([^\n])\n(?=[^\n])/g, '$1 ') };
+  for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => undefined }).showSuggestionAfterError(true).configureHelp(paragraphs);
   program.helpCommand('help [command]', 'show help for a command');
   return program;
 }

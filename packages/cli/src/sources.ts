@@ -82,6 +82,7 @@ export function sourceName(s: TorrentSource): string {
 
 /** What the help of every torrent-taking command says about giving torrents. */
 export const SOURCE_NOTE = `
+
 A torrent is a .torrent file or a magnet link ('magnet:?xt=urn:btih:...'), as an argument or
 with --metainfo / --magnet. A magnet's metadata comes from its x.pe peers, its trackers and
 the DHT, and is saved in the state dir.`;

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .summary('check existing data and serve it')
     .description('Checks the data in the download dir against the torrent, says how much of it is there, then serves\n' +
       'every verified piece until Ctrl-C or SIGTERM (exit 0), announcing to its trackers and the DHT. Files are\n' +
-      'opened read-only; every piece is hashed again before it is uploaded. Peers given with --seeds are\n' +
+      'opened read-only; a piece is hashed again before it is uploaded if its file was written since the check. Peers given with --seeds are\n' +
       'dialed (for clients that never dial loopback or LAN peers). A folder holding none of the files is refused.' + SOURCE_NOTE)
     .argument('[torrent]', '.torrent file or magnet link');
   addSourceOptions(cmd)

@@ -96,6 +96,15 @@ export class TorrentStorage {
   }
 
   /**
+   * What says a file is unchanged: its inode, size and mtime (ns), or undefined when it cannot be
+   * stat'ed. Any write changes the mtime, so an equal stamp means nobody wrote the file since.
+   */
+  fileStamp(fileIndex: number): Promise<string | undefined> {
+    return fs.promises.stat(this.filePaths[fileIndex], { bigint: true })
+      .then((s) => `${s.ino}:${s.size}:${s.mtimeNs}`, () => undefined);
+  }
+
+  /**
    * Lets a file exist on disk from now on, moving in the bytes of it that were stored in the part
    * file (pieces in `have`, or written there in this run). Its reads wait for the move.
    *

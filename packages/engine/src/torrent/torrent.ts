@@ -113,8 +113,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** Checks existing data, then starts the swarm housekeeping. */
   async start(): Promise<void> {
     await this.storage.initAllocation();
+    const stamps = await this.uploads.stampFiles();
     const have = await checkExistingPieces(this.layout, this.storage, this.opts.hasher, (i) => pieceHash(this.metainfo, i));
     if (this.isClosed()) return;
+    this.uploads.trust(stamps);
     for (let i = 0; i < this.pieceCount; i++) {
       if (have.get(i)) this.picker.markHave(i);
       // A read-only torrent cannot store anything: it serves what it has and wants nothing.
