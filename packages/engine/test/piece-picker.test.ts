@@ -277,3 +277,27 @@ test('at the budget with no piece left to start, it is the endgame: open blocks 
   take(a, pk.pick(a, 100));
   assert.equal(pk.pick(peer('b'), 3).length, 3);
 });
+
+test('rarity follows have messages, re-sorted after a batch of them rather than per have', () => {
+  const pk = picker(10);
+  pk.peerAdded('all');
+  const only5 = peer('x', (i) => i === 5);
+  assert.deepEqual(new Set(pk.pick(only5, 4).map((r) => r.index)), new Set([5]), 'sorts once, takes 5');
+  // Every piece but 9 becomes more common: 18 haves (more than the batch of 16 for 10 pieces).
+  for (let round = 0; round < 2; round++) for (let i = 0; i < 9; i++) pk.peerHave(i);
+  assert.equal(pk.pick(peer('y'), 1)[0].index, 9, 'the rarest piece first again');
+});
+
+// Regression: every `have` marked the order for a full re-sort, so a leecher swarm on a torrent of
+// 65,536 pieces spent 13.7 ms per have (5,000 haves interleaved with picks: 68 s; now 0.1 s).
+test('haves interleaved with picks cost a sort per batch of pieceCount / 64 haves, not one each', () => {
+  const n = 4096;
+  const pk = new PiecePicker({ pieceCount: n, pieceLength: PL, totalLength: n * PL });
+  pk.peerAdded('all');
+  const a = peer('a');
+  for (let i = 0; i < 1000; i++) {
+    pk.peerHave((i * 7919) % n);
+    take(a, pk.pick(a, 1));
+  }
+  assert.ok(pk.sorts <= 1 + Math.ceil(1000 / 64), `${pk.sorts} sorts for 1,000 haves`);
+});
