@@ -26,3 +26,26 @@ test('runs are bounded (256 buffers)', async () => {
   await Promise.all(Array.from({ length: 600 }, (_, i) => c.write(0, i * 16, Buffer.alloc(16))));
   assert.deepEqual(runs, [256, 256, 88]);
 });
+
+// Regression: writes were gathered only within one turn of the event loop; under load each turn
+// completed a piece or two, so 16 KiB pieces were written one pwrite each while the file's
+// previous write was still on disk.
+test('writes arriving while a file\'s batch is on disk leave together as the next batch', async () => {
+  const runs: string[] = [];
+  let release: () => void = () => undefined;
+  const c = new WriteCoalescer(async (_f, pos, bufs) => {
+    runs.push(`${pos}:${bufs.length}`);
+    if (pos === 0) await new Promise<void>((r) => { release = r; });
+  });
+  const first = c.write(0, 0, Buffer.alloc(16));
+  await new Promise((r) => setImmediate(r));
+  const later: Promise<void>[] = [];
+  for (let turn = 0; turn < 5; turn++) {
+    later.push(c.write(0, 16 * (turn + 1), Buffer.alloc(16)));
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(runs, ['0:1'], 'nothing else is written while the first batch is on disk');
+  release();
+  await Promise.all([first, ...later]);
+  assert.deepEqual(runs, ['0:1', '16:5'], 'the five writes of five turns go as one run');
+});

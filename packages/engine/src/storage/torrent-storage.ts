@@ -46,7 +46,7 @@ export class TorrentStorage {
   readonly filePaths: string[];
   /** Open descriptors by file index, with how many IOs are using each right now. */
   private readonly fds = new Map<number, OpenFile>();
-  /** Small writes of one turn, merged into runs. */
+  /** Small writes, gathered while the file is being written and merged into runs. */
   private readonly coalescer = new WriteCoalescer((fileIndex, position, buffers) => this.writeRun(fileIndex, position, buffers));
   /** The last queued write of each file: writes to one file never overlap (see serialised()). */
   private readonly writeChains = new Map<number, Promise<void>>();
@@ -167,7 +167,7 @@ export class TorrentStorage {
 
   private writeSegment(fileIndex: number, fileOffset: number, data: Buffer, off: number, len: number): Promise<void> {
     // Mapped writes run in parallel; pwrites to one file would only queue on its inode lock, so
-    // they are serialised, and small ones of one turn merged (write-coalescer.ts).
+    // they are serialised, and small ones gathered and merged (write-coalescer.ts).
     if (!mappedWriter || len < MAPPED_WRITE_MIN_BYTES) return this.coalescer.write(fileIndex, fileOffset, data.subarray(off, off + len));
     const mapped = mappedWriter;
     return this.withFile(fileIndex, true, async (fd) => {
