@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startOpentracker } from '../tests/helpers/clients.js';
-import { CT, WORK, compareDownloads, fmt, freshPort, median, run, sampleFile, startLibtorrentSeeder, type TransferRow } from './lib.js';
+import { CT, WORK, compareDownloads, fmt, freshPort, median, run, sampleTorrent, startLibtorrentSeeder, type TransferRow } from './lib.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '2' } } });
 const mib = Number(values.size);
@@ -18,16 +18,13 @@ const dir = path.join(WORK, `download-${mib}`);
 const data = path.join(dir, 'seed', 'payload.bin');
 const torrent = path.join(dir, 'payload.torrent');
 
-await sampleFile(data, bytes);
-const made = await run('node', [CT, 'create', data, '-o', torrent, '--piece-length', String(1024 * 1024)]);
-if (made.code !== 0) throw new Error(made.stderr);
+await sampleTorrent(data, bytes, torrent, 1024 * 1024);
 
 const info = await run('node', [CT, 'info', torrent, '--json']);
 const infoHash = (JSON.parse(info.stdout) as { infoHash: string }).infoHash;
 const tracker = await startOpentracker(path.join(dir, 'tracker'), [infoHash]);
 const announced = path.join(dir, 'payload-tracker.torrent');
-const madeAnnounced = await run('node', [CT, 'create', data, '-o', announced, '--piece-length', String(1024 * 1024), '--announce', tracker.announce]);
-if (madeAnnounced.code !== 0) throw new Error(madeAnnounced.stderr);
+await sampleTorrent(data, bytes, announced, 1024 * 1024, ['--announce', tracker.announce]);
 
 const seedPort = freshPort(42000);
 // Not seed mode: libtorrent checks the data before it reports seeding, instead of hashing each

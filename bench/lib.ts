@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARIA2_LOOPBACK } from '../tests/helpers/clients.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WORK = path.join(ROOT, 'bench', '.work');
@@ -85,9 +86,15 @@ export const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 export interface TransferRow { name: string; mbps: number; cpu: number; rss: number }
 
-/** aria2c's options for a benchmark download: no DHT, LPD or PEX, quiet, exits once complete. */
-export const ARIA2_ARGS = ['--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
-  '--disable-ipv6=true', '--console-log-level=warn', '--summary-interval=0', '--seed-time=0', '--bt-stop-timeout=120'];
+/** aria2c's options for a benchmark download: loopback only, its default preallocation, exits once complete. */
+const ARIA2_ARGS = [...ARIA2_LOOPBACK, '--seed-time=0', '--bt-stop-timeout=120'];
+
+/** `data` (random bytes, reused across runs) and a torrent of it with `pieceLength` at `torrent`. */
+export async function sampleTorrent(data: string, bytes: number, torrent: string, pieceLength: number, extra: string[] = []): Promise<void> {
+  await sampleFile(data, bytes);
+  const made = await run('node', [CT, 'create', data, '-o', torrent, '--piece-length', String(pieceLength), ...extra]);
+  if (made.code !== 0) throw new Error(made.stderr);
+}
 
 /**
  * Downloads `torrent` from the seeders at `seedPorts` with each client in turn for `rounds` rounds

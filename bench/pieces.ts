@@ -8,20 +8,18 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CT, WORK, compareDownloads, fmt, freshPort, median, run, sampleFile, startLibtorrentSeeder, type TransferRow } from './lib.js';
+import { WORK, compareDownloads, fmt, freshPort, median, sampleTorrent, startLibtorrentSeeder, type TransferRow } from './lib.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '2' } } });
 const mib = Number(values.size);
 const bytes = mib * 1024 * 1024;
 const dir = path.join(WORK, `pieces-${mib}`);
 const data = path.join(dir, 'seed', 'payload.bin');
-await sampleFile(data, bytes);
 
 const results: { pieceLength: number; rows: TransferRow[] }[] = [];
 for (const pieceLength of [16 * 1024, 1024 * 1024]) {
   const torrent = path.join(dir, `payload-${pieceLength}.torrent`);
-  const made = await run('node', [CT, 'create', data, '-o', torrent, '--piece-length', String(pieceLength)]);
-  if (made.code !== 0) throw new Error(made.stderr);
+  await sampleTorrent(data, bytes, torrent, pieceLength);
   const seedPort = freshPort(46000);
   const seeder = await startLibtorrentSeeder(torrent, path.dirname(data), seedPort, 0, false);
   try {

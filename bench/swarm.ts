@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CT, LT_PEER, PYTHON, WORK, compareDownloads, fmt, fresh, freshPort, median, run, sampleFile, settle, startLibtorrentSeeder, type TransferRow } from './lib.js';
+import { CT, LT_PEER, PYTHON, WORK, compareDownloads, fmt, fresh, freshPort, median, run, sampleTorrent, settle, startLibtorrentSeeder, type TransferRow } from './lib.js';
 
 const { values } = parseArgs({ options: {
   size: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '2' }, cap: { type: 'string', default: '40' },
@@ -22,9 +22,7 @@ const rounds = Number(values.rounds);
 const dir = path.join(WORK, `swarm-${mib}`);
 const data = path.join(dir, 'seed', 'payload.bin');
 const torrent = path.join(dir, 'payload.torrent');
-await sampleFile(data, bytes);
-const made = await run('node', [CT, 'create', data, '-o', torrent, '--piece-length', String(1024 * 1024)]);
-if (made.code !== 0) throw new Error(made.stderr);
+await sampleTorrent(data, bytes, torrent, 1024 * 1024);
 
 // 1: six capped seeders. Seed mode: six full checks up front would take a minute; the seeders
 // hash on first request instead, the same work whichever client is measured.

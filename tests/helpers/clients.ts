@@ -22,8 +22,10 @@ export async function startOpentracker(dir: string, infoHashes: string[]): Promi
   return { proc, port, announce: `http://127.0.0.1:${port}/announce` };
 }
 
-const ARIA2_QUIET = ['--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
-  '--disable-ipv6=true', '--console-log-level=warn', '--summary-interval=0', '--file-allocation=none'];
+/** aria2c on loopback only: no DHT, LPD, PEX or IPv6, quiet (the benchmarks use it too). */
+export const ARIA2_LOOPBACK = ['--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false',
+  '--disable-ipv6=true', '--console-log-level=warn', '--summary-interval=0'];
+const ARIA2_QUIET = [...ARIA2_LOOPBACK, '--file-allocation=none'];
 
 /** aria2c downloading a .torrent or a magnet into `dir`; exits 0 once complete (no seeding). */
 export async function aria2Download(source: string, dir: string): Promise<Proc> {

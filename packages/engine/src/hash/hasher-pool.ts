@@ -114,7 +114,6 @@ export class HasherPool {
       // Jobs of one synchronous run (a socket read completing many small pieces) share one
       // message: a postMessage and a worker wake-up per 16 KiB piece cost ~10 % of a download's
       // CPU (profiled).
-      if (slot.pending.length >= MAX_BATCH && slot.inFlight < MAX_IN_FLIGHT) this.flush(slot);
       if (!slot.flushQueued && slot.inFlight < MAX_IN_FLIGHT) {
         slot.flushQueued = true;
         queueMicrotask(() => { slot.flushQueued = false; this.flush(slot); });

@@ -20,7 +20,7 @@ interface Entry {
   readonly index: number;
   readonly buffer: Buffer;
   /** Settles once the piece is read (and checked); a rejected load is dropped at once. */
-  ready: Promise<Buffer>;
+  readonly ready: Promise<Buffer>;
   loaded: boolean;
   pins: number;
   /** Out of the map (evicted, invalidated, failed): its buffer returns to the pool when unpinned. */
@@ -51,10 +51,8 @@ export class PieceCache {
   async borrow(index: number, begin: number, length: number): Promise<BorrowedBytes> {
     const entry = this.entries.get(index) ?? this.startLoad(index);
     // Most recently used goes last in the map's order.
-    if (!entry.detached) {
-      this.entries.delete(index);
-      this.entries.set(index, entry);
-    }
+    this.entries.delete(index);
+    this.entries.set(index, entry);
     entry.pins++;
     let piece: Buffer;
     try {
@@ -86,8 +84,7 @@ export class PieceCache {
 
   private startLoad(index: number): Entry {
     const buffer = this.takeBuffer();
-    const entry: Entry = { index, buffer, ready: Promise.resolve(buffer), loaded: false, pins: 0, detached: false };
-    entry.ready = this.load(index, buffer);
+    const entry: Entry = { index, buffer, ready: this.load(index, buffer), loaded: false, pins: 0, detached: false };
     entry.ready.then(() => { entry.loaded = true; }, () => this.detach(entry));
     this.entries.set(index, entry);
     return entry;
