@@ -5,7 +5,8 @@
   lt_peer.py leech --torrent F --save-path DIR --port N --peer HOST:PORT[,HOST:PORT...] [--timeout S]
   lt_peer.py create --path P --out F [--piece-length N] [--pad]
 
-Seeds print "LISTENING <port>" once ready and run until stdin closes or SIGTERM. Leeches print
+Seeds print "LISTENING <port>" once ready and run until stdin closes or SIGTERM; a line
+"connect HOST:PORT" on a seed's stdin makes it dial that address from then on (as --connect). Leeches print
 one "PROGRESS <fraction> <bytes/s>" line per second and "DONE <seconds>" at the end (exit 0),
 or "TIMEOUT" (exit 3). Everything stays on loopback: DHT, LSD, UPnP and NAT-PMP are off.
 """
@@ -54,11 +55,16 @@ def add(ses, torrent, save_path, seed_mode=False):
     return ses.add_torrent(params)
 
 
-def wait_for_stop():
+def wait_for_stop(on_line=None):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    def read_stdin():
+        for line in sys.stdin:
+            if on_line:
+                on_line(line.strip())
+        stop.set()
+    threading.Thread(target=read_stdin, daemon=True).start()
     while not stop.wait(0.2):
         pass
     # Tearing a session down politely can take seconds; a test peer has nothing to save.
@@ -76,17 +82,22 @@ def seed(a):
             sys.exit(2)
         time.sleep(0.05)
     print('LISTENING %d' % ses.listen_port(), flush=True)
-    if a.connect:
+
+    def dial(address):
         # Dial a client that cannot be given peers (btfs takes no peer list): keep trying until
         # it listens, and again whenever the connection drops.
-        host, port = a.connect.rsplit(':', 1)
-        def dial():
+        host, port = address.rsplit(':', 1)
+        def loop():
             while True:
                 if not h.status().num_peers:
                     h.connect_peer((host, int(port)))
                 time.sleep(0.2)
-        threading.Thread(target=dial, daemon=True).start()
-    wait_for_stop()
+        threading.Thread(target=loop, daemon=True).start()
+
+    if a.connect:
+        dial(a.connect)
+    # A line "connect HOST:PORT" on stdin starts dialing that address then.
+    wait_for_stop(lambda line: dial(line.split(' ', 1)[1]) if line.startswith('connect ') else None)
 
 
 def leech(a):

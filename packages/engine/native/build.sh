@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the optional mapped-write addon (see mapped_write.c). Without a C compiler or Node's
-# headers it prints why and exits 0: the engine then writes with pwrite, which is correct, only
-# slower where page faults are expensive.
+# Builds the optional native addons (mapped_write.c, cached_read.c). Without a C compiler or
+# Node's headers it prints why and exits 0: the engine then writes with pwrite and reads through
+# the libuv pool, which is correct, only slower.
 set -u
 cd "$(dirname "$0")"
 headers=""
@@ -15,12 +15,17 @@ if ! command -v cc >/dev/null 2>&1 || [ -z "$headers" ]; then
   echo "skipped" > build/status
   exit 0
 fi
-if cc -O2 -Wall -fPIC -shared -I"$headers" -DNODE_GYP_MODULE_NAME=ct_mapped_write mapped_write.c -o build/ct_mapped_write.node 2>build/error.log; then
-  echo "native: built build/ct_mapped_write.node"
-  echo "built" > build/status
-else
-  echo "native: build failed (see packages/engine/native/build/error.log); using pwrite for disk writes"
-  rm -f build/ct_mapped_write.node
-  echo "failed" > build/status
-fi
+# Two addons, each one job: mapped writes (mapped_write.c) and page-cache reads (cached_read.c).
+status="built"
+for addon in mapped_write cached_read; do
+  if cc -O2 -Wall -fPIC -shared -I"$headers" -DNODE_GYP_MODULE_NAME=ct_$addon $addon.c -o build/ct_$addon.node 2>build/error.log; then
+    echo "native: built build/ct_$addon.node"
+  else
+    echo "native: build of $addon.c failed (see packages/engine/native/build/error.log); the engine goes without it"
+    rm -f build/ct_$addon.node
+    status="failed"
+    break
+  fi
+done
+echo "$status" > build/status
 exit 0

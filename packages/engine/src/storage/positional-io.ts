@@ -3,6 +3,7 @@
  * callback-style fs calls: 10-35% faster than FileHandle promises on the hot path (see DESIGN.md).
  */
 import * as fs from 'node:fs';
+import { cachedReader } from './cached-read.js';
 
 export const writeAt = (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
   new Promise<void>((resolve, reject) => {
@@ -29,6 +30,18 @@ export const readAt = (fd: number, buf: Buffer, off: number, len: number, pos: n
     };
     loop();
   });
+
+/**
+ * readAt, except that what the page cache holds is copied at once on this thread (cached-read.ts)
+ * and only the rest goes through the libuv pool. For reads of pieces (FUSE reads, uploads), not
+ * for bulk reads that are better spread over the pool's threads.
+ */
+export function readAtCachedFirst(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  const n = len > 0 && cachedReader ? cachedReader.readCached(fd, buf.subarray(off, off + len), pos) : -1;
+  if (n === len) return Promise.resolve(n);
+  if (n <= 0) return readAt(fd, buf, off, len, pos);
+  return readAt(fd, buf, off + n, len - n, pos + n).then((m) => n + m);
+}
 
 export function openFd(file: string, flags: number): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));

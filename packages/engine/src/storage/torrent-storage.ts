@@ -11,7 +11,7 @@ import { StorageError } from '../errors.js';
 import type { FileLayout } from '../layout/file-layout.js';
 import { mappedWriter } from './mapped-write.js';
 import { PartFile } from './part-file.js';
-import { openFd, readAt, writeAt, writevAt } from './positional-io.js';
+import { openFd, readAtCachedFirst, writeAt, writevAt } from './positional-io.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 
@@ -245,7 +245,7 @@ export class TorrentStorage {
         return;
       }
       await this.moving.get(s.fileIndex);
-      const n = await this.withFile(s.fileIndex, false, (fd) => readAt(fd, into, s.rangeOffset, s.length, s.fileOffset))
+      const n = await this.withFile(s.fileIndex, false, (fd) => readAtCachedFirst(fd, into, s.rangeOffset, s.length, s.fileOffset))
         .catch((err: NodeJS.ErrnoException) => {
           if (err.code === 'ENOENT') return 0; // a file no piece has touched yet reads as zeros
           throw err;
