@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """A real libtorrent peer for ct's interop tests and benchmarks (Debian's python3-libtorrent).
 
-  lt_peer.py seed  --torrent F --save-path DIR --port N [--rate BYTES_PER_S] [--seed-mode] [--accept-utp] [--connect HOST:PORT]
+  lt_peer.py seed  --torrent F --save-path DIR --port N [--rate BYTES_PER_S] [--seed-mode] [--accept-utp]
   lt_peer.py leech --torrent F --save-path DIR --port N --peer HOST:PORT[,HOST:PORT...] [--timeout S]
   lt_peer.py create --path P --out F [--piece-length N] [--pad]
 
 Seeds print "LISTENING <port>" once ready and run until stdin closes or SIGTERM; a line
-"connect HOST:PORT" on a seed's stdin makes it dial that address from then on (as --connect). Leeches print
+"connect HOST:PORT" on a seed's stdin makes it dial that address from then on. Leeches print
 one "PROGRESS <fraction> <bytes/s>" line per second and "DONE <seconds>" at the end (exit 0),
 or "TIMEOUT" (exit 3). Everything stays on loopback: DHT, LSD, UPnP and NAT-PMP are off.
 """
@@ -94,8 +94,6 @@ def seed(a):
                 time.sleep(0.2)
         threading.Thread(target=loop, daemon=True).start()
 
-    if a.connect:
-        dial(a.connect)
     # A line "connect HOST:PORT" on stdin starts dialing that address then.
     wait_for_stop(lambda line: dial(line.split(' ', 1)[1]) if line.startswith('connect ') else None)
 
@@ -149,7 +147,6 @@ def main():
     s.add_argument('--rate', type=int, default=0)
     s.add_argument('--seed-mode', action='store_true')
     s.add_argument('--accept-utp', action='store_true')
-    s.add_argument('--connect', default='')
     l = sub.add_parser('leech')
     l.add_argument('--torrent', required=True)
     l.add_argument('--save-path', required=True)

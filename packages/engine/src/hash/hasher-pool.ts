@@ -43,8 +43,8 @@ const MAX_BATCH = 64;
  * Messages a worker holds at once. Jobs arriving while its batch is hashed wait and leave
  * together when it answers: with blocks landing in place each socket read completes about one
  * 16 KiB piece, so batching per synchronous run alone posted nearly a message per piece (1 GiB of
- * 16 KiB pieces: postMessage 1.0 s of the main thread; with this 0.66 s, the rest is the
- * per-view cost of posting SharedArrayBuffer views).
+ * 16 KiB pieces: postMessage 1.0 s of the main thread; with this 0.66 s; SMALL_WAIT_MS below
+ * takes the rest).
  */
 const MAX_IN_FLIGHT = 1;
 /**
@@ -89,7 +89,7 @@ export class HasherPool {
     worker.on('message', (msg: { ids: number[]; digests: Uint8Array }) => {
       slot.inFlight--;
       // What became due while this batch was hashed goes next, as one message.
-      if (slot.due || slot.pending.length >= MAX_BATCH) this.flush(slot);
+      if (slot.due) this.flush(slot);
       const all = Buffer.from(msg.digests.buffer, msg.digests.byteOffset, msg.digests.byteLength);
       msg.ids.forEach((id, i) => {
         const job = slot.jobs.get(id);

@@ -24,7 +24,7 @@ export const DEFAULT_PIECE_BUFFER_BYTES = 48 * 1024 * 1024;
  * Open pieces at most, whatever their size: each costs picker state, a hash job and a write
  * besides its bytes. 48 MiB of 16 KiB pieces were 3,072 open pieces and 210-230 MiB peak RSS for
  * no speed (1 GiB from one libtorrent seeder; 8-16 MiB of them: 150-170 MiB, same rate). 512
- * pieces still cover 6 peers' request queues at 16 KiB.
+ * 16 KiB pieces are ~85 requests for each of six peers; not measured with several peers yet.
  */
 export const MAX_OPEN_PIECES = 512;
 /** The picker's budget of open pieces: `budgetBytes` of buffers, at least 4 and at most MAX_OPEN_PIECES. */
