@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the optional native addons (mapped_write.c, cached_read.c). Without a C compiler or
+# Builds the optional native addons (mapped_write.c, cached_read.c, sha1_batch.c). Without a C compiler or
 # Node's headers it prints why and exits 0: the engine then writes with pwrite and reads through
 # the libuv pool, which is correct, only slower.
 set -u
@@ -15,9 +15,10 @@ if ! command -v cc >/dev/null 2>&1 || [ -z "$headers" ]; then
   echo "skipped" > build/status
   exit 0
 fi
-# Two addons, each one job: mapped writes (mapped_write.c) and page-cache reads (cached_read.c).
+# Three addons, each one job: mapped writes (mapped_write.c), page-cache reads (cached_read.c)
+# and SHA-1 on the libuv pool (sha1_batch.c).
 status="built"
-for addon in mapped_write cached_read; do
+for addon in mapped_write cached_read sha1_batch; do
   if cc -O2 -Wall -fPIC -shared -I"$headers" -DNODE_GYP_MODULE_NAME=ct_$addon $addon.c -o build/ct_$addon.node 2>build/error.log; then
     echo "native: built build/ct_$addon.node"
   else

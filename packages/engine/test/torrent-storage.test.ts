@@ -75,13 +75,52 @@ test('the mapped-write addon, when built, is the path in use and writes exact by
   const fh = await open(path.join(dir, 'f'), 'w+');
   const a = randomBytes(10_000);
   const b = randomBytes(5_000);
-  await Promise.all([mappedWriter!.write(fh.fd, 4097, a), mappedWriter!.write(fh.fd, 20_000, b)]);
+  // With read-around (the kernel may fault zero-filled folios beyond the window) and without.
+  await Promise.all([mappedWriter!.write(fh.fd, 4097, a, true), mappedWriter!.write(fh.fd, 20_000, b, false)]);
+  // Into the range the first write's read-around may have brought in as zeros, both ways.
+  const c = randomBytes(3_000);
+  const d = randomBytes(2_000);
+  await mappedWriter!.write(fh.fd, 14_097, c, false);
+  await mappedWriter!.write(fh.fd, 25_000, d, true);
   await fh.close();
   const back = await readFile(path.join(dir, 'f'));
-  assert.equal(back.length, 25_000);
+  assert.equal(back.length, 27_000);
   assert.ok(back.subarray(4097, 14_097).equals(a));
-  assert.ok(back.subarray(20_000).equals(b));
+  assert.ok(back.subarray(14_097, 17_097).equals(c));
+  assert.ok(back.subarray(17_097, 20_000).every((x) => x === 0));
+  assert.ok(back.subarray(20_000, 25_000).equals(b));
+  assert.ok(back.subarray(25_000).equals(d));
   assert.ok(back.subarray(0, 4097).every((x) => x === 0));
+});
+
+// Streaming through a mount halved when the kernel read around the mapped writes of a file being
+// read; a plain download spends ~0.8 s less CPU per GiB with it. The switch is per file, on its first read.
+test('mapped writes read around only in files nobody has read in this run', async (t) => {
+  const { mappedWriter } = await import('../src/storage/mapped-write.js');
+  if (TorrentStorage.writePath !== 'mapped' || !mappedWriter) return t.skip('no mapped-write addon (checked by the test above)');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ct-read-around-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const pieceLength = 1 << 20;
+  const { files, layout, data } = setup([2 * pieceLength, 2 * pieceLength], pieceLength);
+  const storage = new TorrentStorage(layout, files, dir);
+  const seen: { position: number; readAround: boolean }[] = [];
+  const real = mappedWriter.write;
+  const writer = mappedWriter as { write: typeof real };
+  writer.write = (fd, position, bytes, readAround) => {
+    seen.push({ position, readAround });
+    return real.call(mappedWriter, fd, position, bytes, readAround);
+  };
+  t.after(() => { writer.write = real; });
+  const piece = (i: number) => data.subarray(i * pieceLength, (i + 1) * pieceLength);
+  await storage.writePiece(0, piece(0));
+  await storage.writePiece(2, piece(2));
+  assert.deepEqual(seen.splice(0).map((w) => w.readAround), [true, true], 'nothing read yet: both files read around');
+  assert.ok((await storage.read(0, 1000)).equals(data.subarray(0, 1000)));
+  await storage.writePiece(1, piece(1));
+  await storage.writePiece(3, piece(3));
+  assert.deepEqual(seen.map((w) => w.readAround), [false, true], 'the file that was read no longer reads around; the other still does');
+  assert.ok((await storage.read(0, data.length)).equals(data), 'every byte exact');
+  await storage.close();
 });
 
 test('a deselected file is never created: its share of a boundary piece goes to the part file, and moves in when the file is selected', async () => {

@@ -1,13 +1,22 @@
 /**
  * SHA-1 off the main thread. The main thread serves sockets (and, in a mount, every FUSE call);
- * hashing a 1 GiB download there would cost ~0.6 s of stalls per GiB. Two workers reach
- * ~2.9 GB/s here. Piece buffers are allocated on SharedArrayBuffers (see `allocPieceBuffer`), so
- * handing one to a worker copies nothing.
+ * hashing a 1 GiB download there would cost ~0.6 s of stalls per GiB. Each lane of the pool
+ * hashes one batch at a time: on the libuv pool through the native addon
+ * (native/sha1_batch.c) where it was built, else in a worker thread. Piece buffers are allocated
+ * on SharedArrayBuffers (see `allocPieceBuffer`), so handing one to a worker copies nothing.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HasherError } from '../errors.js';
+import { loadNativeAddon } from '../util/native-addon.js';
+
+/** The optional native hasher; CT_NO_NATIVE_HASH=1 (or no addon) means worker threads. */
+interface NativeSha1 {
+  /** The digests of `views`, 20 bytes each, in order; hashed on the libuv pool. */
+  hashBatch(views: Uint8Array[]): Promise<Buffer>;
+}
+const nativeSha1 = loadNativeAddon<NativeSha1>('ct_sha1_batch', 'CT_NO_NATIVE_HASH');
 
 // Inline source: the pool works the same from compiled `dist/` and from TypeScript under tsx.
 // A message carries a batch: ids and buffers; the answer is the ids and one array of digests.
@@ -24,7 +33,8 @@ parentPort.on('message', (batch) => {
 interface Job { resolve(digest: Buffer): void; reject(err: Error): void }
 
 interface Slot {
-  worker: Worker;
+  /** Absent on a native lane: its batches go to the libuv pool. */
+  worker: Worker | undefined;
   jobs: Map<number, Job>;
   /** Buffers hashed by the next message (posted once the current synchronous run ends), and their ids. */
   pending: Uint8Array[];
@@ -71,32 +81,33 @@ export function allocPieceBuffer(length: number): Buffer {
 const MAX_RESPAWNS = 8;
 
 export class HasherPool {
-  private readonly workers: Slot[] = [];
+  private readonly lanes: Slot[] = [];
   private nextId = 1;
   private closed = false;
   private respawns = 0;
-  /** Messages posted to workers (for tests: batching is what keeps this low). */
+  /** Batches handed to a lane (for tests: batching is what keeps this low). */
   messagesPosted = 0;
+  /** Hashes in the libuv pool (the native addon) rather than in worker threads. */
+  readonly native: boolean;
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism())), private readonly wait: WaitScheduler = realWait) {
-    for (let i = 0; i < size; i++) this.spawn();
+  constructor(
+    size = Math.max(1, Math.min(4, availableParallelism())),
+    private readonly wait: WaitScheduler = realWait,
+    opts: { native?: boolean } = {},
+  ) {
+    this.native = (opts.native ?? true) && nativeSha1 !== undefined;
+    for (let i = 0; i < size; i++) {
+      if (this.native) this.lanes.push(newSlot(undefined));
+      else this.spawn();
+    }
   }
 
   private spawn(): void {
     // No inherited flags: the source is CommonJS, and a parent's --input-type=module would break it.
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
-    const slot: Slot = { worker, jobs: new Map(), pending: [], pendingIds: [], inFlight: 0, flushQueued: false, due: false };
+    const slot = newSlot(worker);
     worker.on('message', (msg: { ids: number[]; digests: Uint8Array }) => {
-      slot.inFlight--;
-      // What became due while this batch was hashed goes next, as one message.
-      if (slot.due) this.flush(slot);
-      const all = Buffer.from(msg.digests.buffer, msg.digests.byteOffset, msg.digests.byteLength);
-      msg.ids.forEach((id, i) => {
-        const job = slot.jobs.get(id);
-        slot.jobs.delete(id);
-        job?.resolve(all.subarray(20 * i, 20 * i + 20));
-      });
-      if (slot.jobs.size === 0) worker.unref();
+      this.answered(slot, msg.ids, Buffer.from(msg.digests.buffer, msg.digests.byteOffset, msg.digests.byteLength));
     });
     // A dead worker fails only its own jobs (as HasherError: no peer is to blame) and is replaced.
     const died = (err: Error) => this.retire(slot, new HasherError(`hash worker died: ${err.message}`));
@@ -106,29 +117,44 @@ export class HasherPool {
     // test process hung on exactly that), but a pending hash must (or `await` is abandoned).
     // After the listeners, because adding a 'message' listener refs the port again.
     worker.unref();
-    this.workers.push(slot);
+    this.lanes.push(slot);
+  }
+
+  /** A lane's batch came back: what became due meanwhile leaves next, then the jobs resolve. */
+  private answered(slot: Slot, ids: number[], digests: Buffer): void {
+    slot.inFlight--;
+    if (slot.due) this.flush(slot);
+    ids.forEach((id, i) => {
+      const job = slot.jobs.get(id);
+      slot.jobs.delete(id);
+      job?.resolve(digests.subarray(20 * i, 20 * i + 20));
+    });
+    if (slot.jobs.size === 0) slot.worker?.unref();
   }
 
   private retire(slot: Slot, err: HasherError): void {
-    const i = this.workers.indexOf(slot);
+    const i = this.lanes.indexOf(slot);
     if (i < 0) return;
-    this.workers.splice(i, 1);
+    this.lanes.splice(i, 1);
     for (const job of slot.jobs.values()) job.reject(err);
     slot.jobs.clear();
     slot.pending = [];
     slot.pendingIds = [];
-    void slot.worker.terminate().catch(() => undefined);
-    if (!this.closed && this.respawns++ < MAX_RESPAWNS) this.spawn();
+    void slot.worker?.terminate().catch(() => undefined);
+    if (!this.closed && this.respawns++ < MAX_RESPAWNS) {
+      if (slot.worker) this.spawn();
+      else this.lanes.push(newSlot(undefined));
+    }
   }
 
   /** SHA-1 of `data`; on the main thread after close() or when no worker is left. */
   hash(data: Uint8Array): Promise<Buffer> {
-    if (this.closed || this.workers.length === 0) return Promise.resolve(createHash('sha1').update(data).digest());
+    if (this.closed || this.lanes.length === 0) return Promise.resolve(createHash('sha1').update(data).digest());
     // A batch being gathered is filled before another worker is woken.
-    let slot = this.workers.find((w) => w.pending.length > 0 && w.pending.length < MAX_BATCH) ?? this.workers[0];
-    if (slot.pending.length === 0) for (const w of this.workers) if (w.jobs.size < slot.jobs.size) slot = w;
+    let slot = this.lanes.find((w) => w.pending.length > 0 && w.pending.length < MAX_BATCH) ?? this.lanes[0];
+    if (slot.pending.length === 0) for (const w of this.lanes) if (w.jobs.size < slot.jobs.size) slot = w;
     const id = this.nextId++;
-    if (slot.jobs.size === 0) slot.worker.ref();
+    if (slot.jobs.size === 0) slot.worker?.ref();
     return new Promise((resolve, reject) => {
       slot.jobs.set(id, { resolve, reject });
       slot.pendingIds.push(id);
@@ -154,9 +180,18 @@ export class HasherPool {
 
   private flush(slot: Slot): void {
     slot.due = false;
-    if (slot.pending.length === 0 || !this.workers.includes(slot)) return;
+    if (slot.pending.length === 0 || !this.lanes.includes(slot)) return;
     const n = Math.min(slot.pending.length, MAX_BATCH);
-    slot.worker.postMessage({ ids: slot.pendingIds.slice(0, n), data: slot.pending.slice(0, n) });
+    const ids = slot.pendingIds.slice(0, n);
+    const data = slot.pending.slice(0, n);
+    if (slot.worker) slot.worker.postMessage({ ids, data });
+    else {
+      // A native batch cannot crash the process's hashing for good: a failure fails its jobs.
+      nativeSha1!.hashBatch(data).then(
+        (digests) => { if (this.lanes.includes(slot)) this.answered(slot, ids, digests); },
+        (err: Error) => this.retire(slot, new HasherError(`native hash failed: ${err.message}`)),
+      );
+    }
     slot.pending = slot.pending.slice(n);
     slot.pendingIds = slot.pendingIds.slice(n);
     slot.inFlight++;
@@ -169,22 +204,26 @@ export class HasherPool {
     return (await this.hash(data)).equals(expected);
   }
 
-  /** For tests: kills one worker as a crash would. */
+  /** For tests: kills one lane (a worker, or a native lane) as a crash would. */
   crashOneWorkerForTest(): void {
-    const slot = this.workers[0];
+    const slot = this.lanes[0];
     if (slot) this.retire(slot, new HasherError('hash worker died: killed by test'));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const slots = this.workers.splice(0);
+    const slots = this.lanes.splice(0);
     for (const slot of slots) {
       for (const job of slot.jobs.values()) job.reject(new HasherError('hasher pool closed'));
       slot.jobs.clear();
     }
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all(slots.map((s) => s.worker?.terminate()));
   }
+}
+
+function newSlot(worker: Worker | undefined): Slot {
+  return { worker, jobs: new Map(), pending: [], pendingIds: [], inFlight: 0, flushQueued: false, due: false };
 }
 
 /** One pool per process is plenty: sessions share it. */

@@ -4,7 +4,7 @@
  * read of bytes just written skips the libuv pool's round trip. Absent (no compiler at install)
  * or disabled with CT_NO_CACHED_READ=1, every read goes through the pool.
  */
-import { loadNativeAddon } from './native-addon.js';
+import { loadNativeAddon } from '../util/native-addon.js';
 
 export interface CachedReader {
   /** Bytes copied into `into` from `position` (maybe short; 0 at the end of the file), or -1: not cached. */

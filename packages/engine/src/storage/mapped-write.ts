@@ -4,10 +4,11 @@
  * queueing on the inode lock as pwrite does. Absent (no compiler at install) or disabled with
  * CT_NO_MAPPED_WRITE=1, storage falls back to serialised pwrite.
  */
-import { loadNativeAddon } from './native-addon.js';
+import { loadNativeAddon } from '../util/native-addon.js';
 
 export interface MappedWriter {
-  write(fd: number, position: number, data: Uint8Array): Promise<void>;
+  /** `readAround`: nobody reads the file yet, so the kernel may fault large folios around the window. */
+  write(fd: number, position: number, data: Uint8Array, readAround: boolean): Promise<void>;
 }
 
 export const mappedWriter = loadNativeAddon<MappedWriter>('ct_mapped_write', 'CT_NO_MAPPED_WRITE');
