@@ -39,6 +39,7 @@ class FakeTorrent implements PeerHost {
   wants(): boolean { return true; }
   isInteresting(): boolean { return this.queue.length > 0; }
   pick(_p: PeerSession, count: number): BlockRequest[] { return this.queue.splice(0, count); }
+  requestShare(): number { return Infinity; }
   onBlock(_p: PeerSession, index: number, begin: number): void { this.blocks.push(`${index}:${begin}`); }
   abandon(_p: PeerSession, refs: BlockRef[]): void { this.abandoned.push(...refs); }
   /** Blocks that may land, and where (none unless a test says so). */

@@ -226,3 +226,32 @@ test('a verified piece is announced to peers that lack it, not to those that hav
   assert.ok(leecher.wire.of('have').some((m) => m.index === index), 'the leecher hears of it');
   assert.equal(seed.wire.of('have').length, 0, 'the seed does not');
 });
+
+// From six seeders capped at 40 MB/s, the first three peers to refill took the whole budget of
+// open pieces (~990 requests each) and the other three got none: 0.66x libtorrent's rate.
+test('the budget of open pieces is shared: a peer that came late gets its share as pieces complete, the first one no more than its share', async () => {
+  const budgetPieces = 8;
+  const { t } = await torrent('leech', { pieceBufferBytes: budgetPieces * PIECE });
+  const a = attach(t);
+  a.wire.receive({ type: 'have-all' });
+  a.wire.receive({ type: 'unchoke' });
+  assert.equal(a.wire.of('request').length, budgetPieces * 2, 'alone, a may hold the whole budget');
+  const b = attach(t);
+  b.wire.receive({ type: 'have-all' });
+  b.wire.receive({ type: 'unchoke' });
+  assert.equal(b.wire.of('request').length, 0, 'the budget is full when b arrives');
+  // a delivers its requests piece by piece; each piece hashed and written frees room.
+  const outstanding = (w: FakeConnection, answered: number) => w.of('request').length - answered;
+  let answeredA = 0;
+  for (let round = 0; round < 6; round++) {
+    const piece = a.wire.of('request').slice(answeredA, answeredA + 2);
+    const written = new Promise<number>((resolve) => t.once('piece', resolve));
+    for (const m of piece) a.wire.receive(block(m.ref.index, m.ref.begin));
+    answeredA += piece.length;
+    await written;
+    await new Promise((r) => setImmediate(r));
+  }
+  // Two peers downloading: a share is half the budget, 8 requests each.
+  assert.equal(outstanding(a.wire, answeredA), budgetPieces, 'a kept to its share');
+  assert.equal(outstanding(b.wire, 0), budgetPieces, 'b got the other half');
+});

@@ -20,6 +20,8 @@ export interface PeerHostOf<P> extends UploadSource {
   wants(index: number): boolean;
   isInteresting(peer: P): boolean;
   pick(peer: P, count: number): BlockRequest[];
+  /** The most requests `peer` may keep out: its share of the torrent's budget of open pieces. */
+  requestShare(peer: P): number;
   onBlock(peer: P, index: number, begin: number, block: Buffer): void;
   /**
    * Where the block `peer` is sending may land in place (a slice of its piece buffer), or

@@ -275,7 +275,7 @@ export class PeerSession implements PickerPeer {
    */
   fillRequests(now = false): void {
     if (this.closed || this.peerChoking || !this.amInterested) return;
-    const depth = this.snubbed ? 1 : this.pipeline.depth;
+    const depth = this.depth;
     const want = depth - this.requests.size;
     // Refill in batches, not one request per received block: each refill is a picker pass and a
     // socket write (profiled: one writev per block cost ~6% of the CPU at 1 GiB; batches of 16
@@ -304,7 +304,17 @@ export class PeerSession implements PickerPeer {
 
   /** Free pipeline slots right now. */
   get room(): number {
-    return (this.snubbed ? 1 : this.pipeline.depth) - this.requests.size;
+    return this.depth - this.requests.size;
+  }
+
+  /** True while this peer sends us blocks or may: it unchoked us and has pieces we want. */
+  get downloadingFrom(): boolean {
+    return !this.closed && !this.peerChoking && this.amInterested;
+  }
+
+  /** Requests to keep out: the pipeline's depth within this peer's share of the open pieces. */
+  private get depth(): number {
+    return this.snubbed ? 1 : Math.min(this.pipeline.depth, this.host.requestShare(this));
   }
 
   /**

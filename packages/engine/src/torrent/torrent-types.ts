@@ -86,8 +86,8 @@ export interface TorrentOptions {
   maxUnwrittenBytes?: number;
   /**
    * Bytes of piece buffers a download holds at most: pieces requested, arriving, or waiting for
-   * the hash and the disk (default 48 MiB, never under 4 pieces nor over 512). New pieces wait
-   * beyond it.
+   * the hash and the disk (default 32 MiB, never under 4 pieces nor over 512), shared equally
+   * among the peers we download from. New pieces wait beyond it.
    */
   pieceBufferBytes?: number;
   /** Bytes of pieces kept in memory to serve uploads. */

@@ -21,7 +21,7 @@ import type { BorrowedBytes } from '../storage/piece-cache.js';
 import { Bitfield } from '../util/bitfield.js';
 import { RateMeter } from '../util/rate-meter.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import type { BlockRef, HandshakeInfo } from '../wire/messages.js';
+import { BLOCK_SIZE, type BlockRef, type HandshakeInfo } from '../wire/messages.js';
 import type { PeerConnection } from '../wire/peer-connection.js';
 import { PieceAssembler, type AssemblerHost } from './piece-assembler.js';
 import type { PeerSource } from '../discovery/peer-dialer.js';
@@ -32,6 +32,7 @@ import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
 import { DemandTable } from './demand.js';
 import { ReadWaiters } from './read-waiters.js';
+import { requestShare } from './request-share.js';
 import { buildTorrentParts, resolveTorrentOptions, type TorrentParts } from './torrent-parts.js';
 import { peerInfo, torrentStats } from './torrent-stats.js';
 import { VerifiedUploads } from './verified-uploads.js';
@@ -197,6 +198,15 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return this.state === 'downloading' && !this.assembler.backlogFull;
   }
 
+  /** Each downloading peer's share of the open-piece budget, in requests (see request-share.ts). */
+  private requestShare(): number {
+    // Counted afresh on each call (once per block received): a loop over the peers is cheaper
+    // than keeping every choke and interest change in step with a counter.
+    let downloading = 0;
+    for (const p of this.peers.values()) if (p.downloadingFrom) downloading++;
+    return requestShare(this.picker.maxPiecesInFlight, Math.ceil(this.metainfo.pieceLength / BLOCK_SIZE), downloading);
+  }
+
   private pick(peer: PeerSession, count: number): BlockRequest[] {
     return this.takingBlocks ? this.picker.pick(peer, count) : [];
   }
@@ -261,6 +271,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       wants: (i) => t.picker.wants(i),
       isInteresting: (p) => t.state === 'downloading' && t.picker.isInteresting(p),
       pick: (p, n) => t.pick(p, n),
+      requestShare: () => t.requestShare(),
       onBlock: (p, i, b, block) => t.onBlock(p, i, b, block),
       landingTarget: (_p, i, b, len) => t.landingTarget(i, b, len),
       abandon: (p, refs) => t.abandon(p, refs),
