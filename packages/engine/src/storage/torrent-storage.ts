@@ -106,10 +106,15 @@ export class TorrentStorage {
   /**
    * What says a file is unchanged: its inode, size and mtime (ns), or undefined when it cannot be
    * stat'ed. Any write changes the mtime, so an equal stamp means nobody wrote the file since.
+   * Taken with fstat on the descriptor reads use, synchronously (an open file's inode is in
+   * memory): a seeder stamps a file after every piece it loads, and a stat by path through the
+   * libuv pool cost each load a second round trip (~9 % of a seeder's main thread in a profile).
    */
   fileStamp(fileIndex: number): Promise<string | undefined> {
-    return fs.promises.stat(this.filePaths[fileIndex], { bigint: true })
-      .then((s) => `${s.ino}:${s.size}:${s.mtimeNs}`, () => undefined);
+    return this.withFile(fileIndex, false, async (fd) => {
+      const s = fs.fstatSync(fd, { bigint: true });
+      return `${s.ino}:${s.size}:${s.mtimeNs}`;
+    }).catch(() => undefined);
   }
 
   /**
