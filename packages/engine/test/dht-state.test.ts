@@ -29,3 +29,27 @@ test('the DHT routing table is loaded from the state dir at start and saved at c
   const saved = JSON.parse(await readFile(path.join(state, 'dht.json'), 'utf8'));
   assert.deepEqual(saved.nodes, [known]);
 });
+
+// The node starts in the background (its module alone took ~70 ms of the main thread before a
+// session could dial anyone): what is asked of it before it listens must not be lost.
+test('a lookup asked before the DHT node listens reaches the network once it does; close before that is clean', async (t) => {
+  const node = new DHT({ bootstrap: false });
+  t.after(() => node.destroy());
+  await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', () => resolve()));
+  const asked = new Set<string>();
+  const rpc = (node as unknown as { _rpc: { on(e: 'query', f: (q: { a?: { info_hash?: Uint8Array } }) => void): void } })._rpc;
+  rpc.on('query', (q) => { if (q.a?.info_hash) asked.add(Buffer.from(q.a.info_hash).toString('hex')); });
+  const infoHash = Buffer.alloc(20, 0xab);
+  const svc = DhtService.create({ bootstrap: [`127.0.0.1:${node.address().port}`], host: '127.0.0.1' });
+  assert.equal(svc.port, 0, 'not listening yet');
+  svc.lookup(infoHash);
+  const deadline = Date.now() + 10_000;
+  while (!asked.has(infoHash.toString('hex')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(asked.has(infoHash.toString('hex')), 'the early lookup was sent');
+  await svc.close();
+
+  const early = DhtService.create({ bootstrap: [], host: '127.0.0.1' });
+  early.lookup(infoHash);
+  await early.close();
+  assert.equal(early.nodeCount, 0);
+});

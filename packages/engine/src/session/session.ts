@@ -123,7 +123,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   static async create(opts: SessionOptions = {}): Promise<Session> {
     const session = new Session(opts);
     if (opts.listen !== false) await session.listen(opts.listen ?? { host: '0.0.0.0', port: 0 });
-    if (opts.dht) session.dht = await DhtService.start({ stateDir: opts.stateDir, ...opts.dht });
+    // Not awaited: the node starts while the torrents dial the peers they were given.
+    if (opts.dht) session.dht = DhtService.create({ stateDir: opts.stateDir, ...opts.dht });
     return session;
   }
 
