@@ -9,8 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import DHT from 'bittorrent-dht';
 import { createTorrent, parseMetainfo, type Metainfo } from '@ct/engine';
+import { startRecordingDhtNode } from '../../packages/engine/test/helpers/recording-dht-node.js';
 import { removeDir, tempDir } from '../helpers/fixtures.js';
 import { addressOf, closeSessions, loopbackSession } from '../helpers/sessions.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -106,13 +106,10 @@ test('the session\'s connection cap: connections past maxConnections are refused
 });
 
 test('a private torrent never reaches the DHT: the local node sees lookups for the public torrent only', { timeout: 60_000 }, async (t) => {
-  const node = new DHT({ bootstrap: false });
+  const node = await startRecordingDhtNode();
   t.after(() => node.destroy());
-  await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', () => resolve()));
-  const asked = new Set<string>();
-  const rpc = (node as unknown as { _rpc: { on(e: 'query', f: (q: { a?: { info_hash?: Uint8Array } }) => void): void } })._rpc;
-  rpc.on('query', (q) => { if (q.a?.info_hash) asked.add(Buffer.from(q.a.info_hash).toString('hex')); });
-  const session = await loopbackSession({ dht: { bootstrap: [`127.0.0.1:${node.address().port}`], host: '127.0.0.1' }, dhtRetryMs: 200 });
+  const asked = node.asked;
+  const session = await loopbackSession({ dht: { bootstrap: [`127.0.0.1:${node.port}`], host: '127.0.0.1' }, dhtRetryMs: 200 });
   try {
     const priv = await session.addTorrent(privateMeta, { downloadDir: path.join(work, 'dht-private'), onDemand: true });
     await session.addTorrent(meta, { downloadDir: path.join(work, 'dht-public'), onDemand: true });

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import DHT from 'bittorrent-dht';
 import { DhtService } from '../src/discovery/dht.js';
+import { startRecordingDhtNode } from './helpers/recording-dht-node.js';
 
 // The routing table outlives the process: saved on close, loaded on start (so a restart does not
 // depend on bootstrap nodes); a damaged file is ignored.
@@ -33,14 +34,11 @@ test('the DHT routing table is loaded from the state dir at start and saved at c
 // The node starts in the background (its module alone took ~70 ms of the main thread before a
 // session could dial anyone): what is asked of it before it listens must not be lost.
 test('a lookup asked before the DHT node listens reaches the network once it does; close before that is clean', async (t) => {
-  const node = new DHT({ bootstrap: false });
+  const node = await startRecordingDhtNode();
   t.after(() => node.destroy());
-  await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', () => resolve()));
-  const asked = new Set<string>();
-  const rpc = (node as unknown as { _rpc: { on(e: 'query', f: (q: { a?: { info_hash?: Uint8Array } }) => void): void } })._rpc;
-  rpc.on('query', (q) => { if (q.a?.info_hash) asked.add(Buffer.from(q.a.info_hash).toString('hex')); });
+  const asked = node.asked;
   const infoHash = Buffer.alloc(20, 0xab);
-  const svc = DhtService.create({ bootstrap: [`127.0.0.1:${node.address().port}`], host: '127.0.0.1' });
+  const svc = DhtService.create({ bootstrap: [`127.0.0.1:${node.port}`], host: '127.0.0.1' });
   assert.equal(svc.port, 0, 'not listening yet');
   svc.lookup(infoHash);
   const deadline = Date.now() + 10_000;
