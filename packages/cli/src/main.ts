@@ -10,10 +10,9 @@ import { buildProgram } from './program.js';
 // `pnpm ct ...` runs in the checkout: resolve relative paths against the caller's directory.
 if (process.env.npm_lifecycle_event === 'ct' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
 
-// libuv's pool runs our disk IO. Writes to a file are serialised by the engine, so four threads
-// mostly add context switches on a small machine: 1 GiB downloads ran ~8% faster with 2 (measured).
-// Safe to set here: the pool starts with the first asynchronous fs call, after this line.
-process.env.UV_THREADPOOL_SIZE ??= '2';
+// libuv's pool (disk IO, SHA-1) keeps its default of four threads. Setting UV_THREADPOOL_SIZE
+// here would come too late: loading the ES modules above already started the pool (a `ct seed`
+// had 11 threads with or without such a line, 9 with the variable set before Node started).
 
 const argv = process.argv.slice(2);
 const program = buildProgram();
