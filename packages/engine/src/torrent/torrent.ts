@@ -200,8 +200,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   /** Each downloading peer's share of the open-piece budget, in requests (see request-share.ts). */
   private requestShare(): number {
-    // Counted afresh on each call (once per block received): a loop over the peers is cheaper
-    // than keeping every choke and interest change in step with a counter.
+    // Counted afresh on each call (about once per block received): a loop over at most 50
+    // peers, simpler than keeping a counter in step with every choke and interest change.
     let downloading = 0;
     for (const p of this.peers.values()) if (p.downloadingFrom) downloading++;
     return requestShare(this.picker.maxPiecesInFlight, Math.ceil(this.metainfo.pieceLength / BLOCK_SIZE), downloading);
