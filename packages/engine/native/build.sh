@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the optional native addons (mapped_write.c, cached_read.c, sha1_batch.c). Without a C compiler or
-# Node's headers it prints why and exits 0: the engine then writes with pwrite and reads through
-# the libuv pool, which is correct, only slower.
+# Builds the optional native addons (mapped_write.c, cached_read.c, sha1_batch.c). Without a C
+# compiler or Node's headers it prints why and exits 0: the engine then writes with pwrite, reads
+# through the libuv pool and hashes in worker threads, which is correct, only slower.
 set -u
 cd "$(dirname "$0")"
 headers=""
@@ -17,15 +17,16 @@ if ! command -v cc >/dev/null 2>&1 || [ -z "$headers" ]; then
 fi
 # Three addons, each one job: mapped writes (mapped_write.c), page-cache reads (cached_read.c)
 # and SHA-1 on the libuv pool (sha1_batch.c).
+# Each is built on its own: one that fails leaves the others in use.
 status="built"
+: > build/error.log
 for addon in mapped_write cached_read sha1_batch; do
-  if cc -O2 -Wall -fPIC -shared -I"$headers" -DNODE_GYP_MODULE_NAME=ct_$addon $addon.c -o build/ct_$addon.node 2>build/error.log; then
+  if cc -O2 -Wall -fPIC -shared -I"$headers" -DNODE_GYP_MODULE_NAME=ct_$addon $addon.c -o build/ct_$addon.node 2>>build/error.log; then
     echo "native: built build/ct_$addon.node"
   else
     echo "native: build of $addon.c failed (see packages/engine/native/build/error.log); the engine goes without it"
     rm -f build/ct_$addon.node
     status="failed"
-    break
   fi
 done
 echo "$status" > build/status

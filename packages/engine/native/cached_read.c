@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
+#include "ct_napi.h"
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -43,10 +44,7 @@ static napi_value read_cached(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "readCached", NAPI_AUTO_LENGTH, read_cached, NULL, &fn);
-  napi_set_named_property(env, exports, "readCached", fn);
-  return exports;
+  return ct_export(env, exports, "readCached", read_cached);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,6 +1,6 @@
 /*
- * The N-API steps every async addon of ct repeats: queue a job on the libuv pool behind a
- * promise, and reject that promise with an error carrying a code.
+ * The N-API steps every addon of ct repeats: export a function, queue a job on the libuv pool
+ * behind a promise (and release what the job held), reject that promise with a coded error.
  */
 #ifndef CT_NAPI_H
 #define CT_NAPI_H
@@ -16,6 +16,20 @@ static inline napi_value ct_queue_job(napi_env env, const char *name, napi_async
   napi_create_async_work(env, NULL, resource_name, execute, complete, job, work);
   napi_queue_async_work(env, *work);
   return promise;
+}
+
+/* Drops what a queued job held: the reference keeping its buffers alive, and its async work. */
+static inline void ct_release_job(napi_env env, napi_ref held, napi_async_work work) {
+  napi_delete_reference(env, held);
+  napi_delete_async_work(env, work);
+}
+
+/* Sets exports[name] to the native function `fn`; returns `exports`, for an addon's init. */
+static inline napi_value ct_export(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_value value;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &value);
+  napi_set_named_property(env, exports, name, value);
+  return exports;
 }
 
 /* Rejects `deferred` with an Error of message `text` and code `code` (none when NULL). */

@@ -89,8 +89,7 @@ static void complete(napi_env env, napi_status status, void *arg) {
   } else {
     ct_reject(env, job->deferred, job->err == ENOSPC ? "ENOSPC" : "EIO", job->err ? strerror(job->err) : "mapped write failed");
   }
-  napi_delete_reference(env, job->data_ref);
-  napi_delete_async_work(env, job->work);
+  ct_release_job(env, job->data_ref, job->work);
   free(job);
 }
 
@@ -125,10 +124,7 @@ static napi_value write_mapped(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "write", NAPI_AUTO_LENGTH, write_mapped, NULL, &fn);
-  napi_set_named_property(env, exports, "write", fn);
-  return exports;
+  return ct_export(env, exports, "write", write_mapped);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -51,8 +51,7 @@ static void complete(napi_env env, napi_status status, void *arg) {
   } else {
     ct_reject(env, job->deferred, NULL, "native SHA-1 batch failed");
   }
-  napi_delete_reference(env, job->views_ref);
-  napi_delete_async_work(env, job->work);
+  ct_release_job(env, job->views_ref, job->work);
   free_job(job);
 }
 
@@ -97,10 +96,7 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_throw_error(env, "ENOSYS", "this Node does not export OpenSSL's SHA1");
     return NULL;
   }
-  napi_value fn;
-  napi_create_function(env, "hashBatch", NAPI_AUTO_LENGTH, hash_batch, NULL, &fn);
-  napi_set_named_property(env, exports, "hashBatch", fn);
-  return exports;
+  return ct_export(env, exports, "hashBatch", hash_batch);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

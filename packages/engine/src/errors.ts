@@ -20,7 +20,7 @@ export type CtErrorCode =
   | 'ETRACKER' // a tracker failed, refused us or answered nonsense
   | 'EMAGNET' // a magnet link is malformed
   | 'EMETADATA' // metadata from peers was refused (wrong hash, oversized, lying about its size)
-  | 'EHASHER' // a hash could not be computed (a worker died, the pool closed): says nothing of the data
+  | 'EHASHER' // a hash could not be computed (a hash lane failed, the pool closed): says nothing of the data
   | 'ETIMEOUT' // a peer or operation exceeded its time limit
   | 'EUSAGE'; // a caller passed invalid arguments
 

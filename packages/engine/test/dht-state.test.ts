@@ -46,6 +46,8 @@ test('a lookup asked before the DHT node listens reaches the network once it doe
   assert.ok(asked.has(infoHash.toString('hex')), 'the early lookup was sent');
   await svc.close();
 
+  assert.throws(() => DhtService.create({ bootstrap: ['no-port-here'] }), /HOST:PORT|host:port|port/i, 'a bad bootstrap address is refused at once, not lost in the background');
+
   const early = DhtService.create({ bootstrap: [], host: '127.0.0.1' });
   early.lookup(infoHash);
   await early.close();

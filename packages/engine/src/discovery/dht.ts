@@ -49,6 +49,8 @@ export class DhtService extends TypedEmitter<DhtEvents> {
    * What is asked of it meanwhile runs once it listens.
    */
   static create(opts: DhtOptions): DhtService {
+    // A bad bootstrap address is the caller's mistake: refused here, not lost in the background.
+    for (const b of opts.bootstrap ?? DEFAULT_DHT_BOOTSTRAP) parseHostPort(b);
     const service = new DhtService(opts);
     service.ready = service.open().then(
       () => { for (const run of service.waiting.splice(0)) run(); },
@@ -78,7 +80,6 @@ export class DhtService extends TypedEmitter<DhtEvents> {
   private async open(): Promise<void> {
     const saved = await this.loadNodes();
     const bootstrap = [...(this.opts.bootstrap ?? DEFAULT_DHT_BOOTSTRAP)];
-    for (const b of bootstrap) parseHostPort(b);
     // Loaded here, not at import: the module costs ~16 MiB of RSS, which a session without a DHT
     // (--no-dht, every benchmark) should not pay.
     const { default: DHT } = await import('bittorrent-dht');

@@ -1,6 +1,6 @@
 /**
  * Makes a v1 .torrent from a file or folder: walks the tree in a stable (byte-wise sorted) order,
- * hashes pieces in the worker pool with several in flight, and bencodes the result.
+ * hashes pieces in the HasherPool with several in flight, and bencodes the result.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

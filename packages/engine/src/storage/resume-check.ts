@@ -2,7 +2,7 @@
  * On start, find which pieces are already on disk and valid, so only the rest is fetched (and a
  * seeder knows what it can serve). Pieces whose files are missing or too short are skipped
  * without reading; the others are read and hashed with a few pieces in flight, so disk reads
- * and hashing (in workers) overlap.
+ * and hashing (HasherPool, off the main thread) overlap.
  */
 import { Bitfield } from '../util/bitfield.js';
 import type { FileLayout } from '../layout/file-layout.js';

@@ -1,10 +1,10 @@
 /**
  * From blocks to verified pieces on disk: each piece is assembled in a SharedArrayBuffer from a
- * small pool (steady state allocates nothing), hashed in the workers when its last block
+ * small pool (steady state allocates nothing), hashed off the main thread when its last block
  * arrives, written to storage, and only then reported. Bounds what it holds (at most
  * `maxUnwrittenBytes` of complete pieces waiting for the hash or the disk; spare buffers up to
  * `maxSpareBytes`), and keeps the smart-ban fingerprints of failed multi-source pieces. A hash
- * that cannot be computed (a worker died) blames nobody: the piece is fetched again.
+ * that cannot be computed (the hasher failed) blames nobody: the piece is fetched again.
  */
 import { CtError, StorageError } from '../errors.js';
 import { allocPieceBuffer, type HasherPool } from '../hash/hasher-pool.js';
@@ -106,7 +106,7 @@ export class PieceAssembler {
     try {
       ok = await this.hasher.verify(data, pieceHash(this.metainfo, index));
     } catch {
-      // The hash could not be computed (a worker died): nobody is to blame, fetch it again.
+      // The hash could not be computed (the hasher failed): nobody is to blame, fetch it again.
       if (!this.host.isClosed()) {
         this.picker.pieceFailed(index);
         this.recycle(index, buf);

@@ -4,7 +4,7 @@
  * another program), we upload only bytes that match the torrent; a piece that fails is reported
  * lost (the torrent fetches it again) and its blocks are rejected.
  *
- * The check: a piece is hashed again (in the workers) when it is read, unless every file it lies
+ * The check: a piece is hashed again (HasherPool) when it is read, unless every file it lies
  * in still has the stamp (inode, size, mtime) it had when the torrent's start-up check began,
  * taken again after the read. Any write to a file changes its mtime, so an unchanged stamp means
  * the bytes are the ones that were verified; hashing them again cost a seeder of three peers
