@@ -15,5 +15,5 @@ COPY packages ./packages
 COPY stubs ./stubs
 COPY tests/package.json ./tests/package.json
 RUN pnpm install --frozen-lockfile && pnpm run build
-ENTRYPOINT ["node", "/opt/ct/packages/cli/dist/main.js"]
+ENTRYPOINT ["/opt/ct/packages/cli/dist/main.js"]
 CMD ["--help"]

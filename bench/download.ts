@@ -20,7 +20,7 @@ const torrent = path.join(dir, 'payload.torrent');
 
 await sampleTorrent(data, bytes, torrent, 1024 * 1024);
 
-const info = await run('node', [CT, 'info', torrent, '--json']);
+const info = await run(CT, ['info', torrent, '--json']);
 const infoHash = (JSON.parse(info.stdout) as { infoHash: string }).infoHash;
 const tracker = await startOpentracker(path.join(dir, 'tracker'), [infoHash]);
 const announced = path.join(dir, 'payload-tracker.torrent');

@@ -13,6 +13,7 @@ import { ARIA2_LOOPBACK } from '../tests/helpers/clients.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WORK = path.join(ROOT, 'bench', '.work');
+/** The ct executable, run as a user runs it: through its shebang, with the V8 flag it carries. */
 export const CT = path.join(ROOT, 'packages', 'cli', 'dist', 'main.js');
 export const LT_PEER = path.join(ROOT, 'tests', 'helpers', 'lt_peer.py');
 export const PYTHON = '/usr/bin/python3';
@@ -92,7 +93,7 @@ const ARIA2_ARGS = [...ARIA2_LOOPBACK, '--seed-time=0', '--bt-stop-timeout=120']
 /** `data` (random bytes, reused across runs) and a torrent of it with `pieceLength` at `torrent`. */
 export async function sampleTorrent(data: string, bytes: number, torrent: string, pieceLength: number, extra: string[] = []): Promise<void> {
   await sampleFile(data, bytes);
-  const made = await run('node', [CT, 'create', data, '-o', torrent, '--piece-length', String(pieceLength), ...extra]);
+  const made = await run(CT, ['create', data, '-o', torrent, '--piece-length', String(pieceLength), ...extra]);
   if (made.code !== 0) throw new Error(made.stderr);
 }
 
@@ -121,7 +122,7 @@ export async function compareDownloads(opts: {
       await settle();
       const variant = variants.find((v) => v.name === client);
       const m = variant
-        ? await measure('node', [CT, 'download', '--metainfo', opts.torrent, '--seeds', peers, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0', ...variant.args])
+        ? await measure(CT, ['download', '--metainfo', opts.torrent, '--seeds', peers, '--download-dir', out, '--quiet', '--listen', '127.0.0.1:0', ...variant.args])
         : client === 'aria2c'
           ? await measure('aria2c', [...ARIA2_ARGS, `--listen-port=${freshPort(60000)}`, '-d', out, opts.aria2Torrent!])
           : await measure(PYTHON, [LT_PEER, 'leech', '--torrent', opts.torrent, '--save-path', out, '--port', String(freshPort(44500)), '--peer', peers]);

@@ -30,7 +30,7 @@ const data = path.join(dir, 'seed', 'video.bin');
 const torrentFile = path.join(dir, 'video.torrent');
 await sampleFile(data, mib * 1024 * 1024);
 if (!existsSync(torrentFile)) {
-  const made = await run('node', [CT, 'create', data, '-o', torrentFile, '--piece-length', String(1024 * 1024)]);
+  const made = await run(CT, ['create', data, '-o', torrentFile, '--piece-length', String(1024 * 1024)]);
   if (made.code !== 0) throw new Error(made.stderr);
 }
 const size = mib * 1024 * 1024;
@@ -73,7 +73,7 @@ async function ctMount(name: string, seedPort: number): Promise<Mounted & { star
   const dl = path.join(dir, `dl-${name}`);
   await fresh(dl);
   const startedAt = performance.now();
-  const child = spawn('node', [CT, 'mount', mnt, '--mkdir', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', dl, '--no-dht'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(CT, ['mount', mnt, '--mkdir', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${seedPort}`, '--download-dir', dl, '--no-dht'], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let err = '';
   await new Promise<void>((resolve, reject) => {
@@ -84,7 +84,7 @@ async function ctMount(name: string, seedPort: number): Promise<Mounted & { star
     file: path.join(mnt, 'video.bin'),
     startedAt,
     stop: async () => {
-      await run('node', [CT, 'umount', mnt]);
+      await run(CT, ['umount', mnt]);
       await fresh(dl);
     },
   };
@@ -136,7 +136,7 @@ try {
     const plainDir = path.join(dir, 'plain');
     await fresh(plainDir);
     await run('sync', []);
-    const plain = await measure('node', [CT, 'download', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${plainPort}`, '--download-dir', plainDir, '--quiet', '--no-dht']);
+    const plain = await measure(CT, ['download', '--metainfo', torrentFile, '--seeds', `127.0.0.1:${plainPort}`, '--download-dir', plainDir, '--quiet', '--no-dht']);
     await fresh(plainDir);
     plainRates.push(size / plain.seconds);
 

@@ -24,7 +24,7 @@ const dir = path.join(WORK, `stream-${mib}`);
 const data = path.join(dir, 'seed', 'video.bin');
 const torrentFile = path.join(dir, `video-${values.piece}.torrent`);
 await sampleFile(data, mib * 1024 * 1024);
-const made = await run('node', [CT, 'create', data, '-o', torrentFile, '--piece-length', String(pieceLength)]);
+const made = await run(CT, ['create', data, '-o', torrentFile, '--piece-length', String(pieceLength)]);
 if (made.code !== 0) throw new Error(made.stderr);
 const meta: Metainfo = parseMetainfo(await readFile(torrentFile));
 const port = freshPort(46000);

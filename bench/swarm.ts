@@ -64,7 +64,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
 async function seedToThree(name: 'ct' | 'libtorrent', round: number): Promise<SeedRow> {
   const port = freshPort(56000);
   const seeder = name === 'ct'
-    ? spawn('node', [CT, 'seed', '--metainfo', torrent, '--download-dir', path.dirname(data), '--listen', `127.0.0.1:${port}`, '--no-dht', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    ? spawn(CT, ['seed', '--metainfo', torrent, '--download-dir', path.dirname(data), '--listen', `127.0.0.1:${port}`, '--no-dht', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(PYTHON, [LT_PEER, 'seed', '--torrent', torrent, '--save-path', path.dirname(data), '--port', String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     await waitForLine(seeder, name === 'ct' ? /seeding on/ : /LISTENING/, `${name} seeder`);

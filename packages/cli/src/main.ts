@@ -1,7 +1,12 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * The `ct` command's entry point: runs the commander program (program.ts) and turns every error
  * into a single line on stderr with a non-zero exit: 2 for usage errors, 1 for everything else.
+ *
+ * The V8 flag on the first line caps the young generation at two 2 MiB semi-spaces. Left to
+ * itself V8 grows them to 16 MiB each while a download allocates, ~20 MiB of peak RSS for
+ * garbage that lives a few milliseconds (bench/RESULTS.md, "2026-12-02, late"). It can only be
+ * given at start-up (v8.setFlagsFromString is too late for the heap's layout), hence the line.
  */
 import { CommanderError } from 'commander';
 import { CtError } from '@ct/engine';

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the optional native addons (mapped_write.c, cached_read.c, sha1_batch.c). Without a C
-# compiler or Node's headers it prints why and exits 0: the engine then writes with pwrite, reads
-# through the libuv pool and hashes in worker threads, which is correct, only slower.
+# Builds the optional native addons (mapped_write.c, cached_read.c, sha1_batch.c, sha1_file.c).
+# Without a C compiler or Node's headers it prints why and exits 0: the engine then writes with
+# pwrite, reads through the libuv pool, hashes in worker threads and checks what is on disk by
+# reading it into buffers, which is correct, only slower.
 set -u
 cd "$(dirname "$0")"
 headers=""
@@ -15,12 +16,13 @@ if ! command -v cc >/dev/null 2>&1 || [ -z "$headers" ]; then
   echo "skipped" > build/status
   exit 0
 fi
-# Three addons, each one job: mapped writes (mapped_write.c), page-cache reads (cached_read.c)
-# and SHA-1 on the libuv pool (sha1_batch.c).
+# Four addons, each one job: mapped writes (mapped_write.c), page-cache reads (cached_read.c),
+# SHA-1 of buffers on the libuv pool (sha1_batch.c) and SHA-1 of file ranges through read-only
+# mappings (sha1_file.c).
 # Each is built on its own: one that fails leaves the others in use.
 status="built"
 : > build/error.log
-for addon in mapped_write cached_read sha1_batch; do
+for addon in mapped_write cached_read sha1_batch sha1_file; do
   if cc -O2 -Wall -fPIC -shared -I"$headers" -DNODE_GYP_MODULE_NAME=ct_$addon $addon.c -o build/ct_$addon.node 2>>build/error.log; then
     echo "native: built build/ct_$addon.node"
   else

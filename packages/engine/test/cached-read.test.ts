@@ -6,20 +6,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { cachedReader } from '../src/storage/cached-read.js';
 import { readAtCachedFirst } from '../src/storage/positional-io.js';
+import { nativeAddonExpected } from './helpers/native-status.js';
 
-async function addonExpected(): Promise<boolean> {
-  const status = await readFile(new URL('../native/build/status', import.meta.url), 'utf8').then((s) => s.trim(), () => 'not run');
-  if (process.env.CT_NO_CACHED_READ === '1' || status === 'skipped') return false;
-  // The install script ran and had what it needed: a failed build must not pass silently.
-  assert.equal(status, 'built', `native addon build status: ${status}`);
-  return true;
-}
+const addonExpected = () => nativeAddonExpected('CT_NO_CACHED_READ');
 
 /** Drops the file's clean pages from the page cache (Node has no posix_fadvise). */
 function evict(file: string): void {

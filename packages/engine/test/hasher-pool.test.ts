@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { HasherPool, allocPieceBuffer } from '../src/hash/hasher-pool.js';
+import { nativeAddonExpected } from './helpers/native-status.js';
 
 /** Whether the native hasher (native/sha1_batch.c) must be there: built, and not turned off. */
-function nativeExpected(): boolean {
-  let status = 'not run';
-  try { status = readFileSync(new URL('../native/build/status', import.meta.url), 'utf8').trim(); } catch { /* not built */ }
-  if (process.env.CT_NO_NATIVE_HASH === '1' || status === 'skipped') return false;
-  assert.equal(status, 'built', `native addon build status: ${status}`);
-  return true;
-}
+const nativeExpected = () => nativeAddonExpected('CT_NO_NATIVE_HASH');
 
 // Both kinds of lane: the libuv pool (native) and worker threads.
 const MODES = [{ name: 'native', native: true }, { name: 'workers', native: false }];

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StorageError } from '../errors.js';
 import type { FileLayout } from '../layout/file-layout.js';
+import { mappedHasher } from './mapped-hash.js';
 import { mappedWriter } from './mapped-write.js';
 import { PartFile } from './part-file.js';
 import { openFd, readAtCachedFirst, writeAt, writevAt } from './positional-io.js';
@@ -272,6 +273,55 @@ export class TorrentStorage {
   async readPiece(index: number, into?: Buffer): Promise<Buffer> {
     const size = this.layout.pieceSize(index);
     return this.read(index * this.layout.pieceLength, size, into ?? Buffer.alloc(size));
+  }
+
+  /** Whether hashInPlace() can be tried at all (the native addon is there). */
+  get hashesInPlace(): boolean {
+    return mappedHasher !== undefined;
+  }
+
+  /**
+   * SHA-1 of each of `indices`, hashed straight from its files' page cache (storage/mapped-hash.ts)
+   * for the check of what is on disk: 20 bytes per piece, in order. Undefined when that cannot be
+   * done (no addon, a piece with bytes in the part file) or failed (a file missing or shorter
+   * than the pieces need, a read error): the caller reads those pieces (readPiece) instead, which
+   * reports errors its usual way.
+   */
+  async hashInPlace(indices: readonly number[]): Promise<Buffer | undefined> {
+    const hasher = mappedHasher;
+    if (!hasher) return undefined;
+    const pieces = indices.map((i) => this.layout.pieceSegments(i));
+    const files = new Set<number>();
+    for (const s of pieces.flat()) {
+      if (s.pad) continue;
+      if (!this.allocated[s.fileIndex] && this.partFile) return undefined;
+      files.add(s.fileIndex);
+    }
+    for (const f of files) {
+      await this.moving.get(f);
+      this.readOnce[f] = true;
+    }
+    const ranges = new Float64Array(3 * pieces.reduce((n, segs) => n + segs.length, 0));
+    const ends = new Uint32Array(pieces.length);
+    try {
+      return await this.withFiles([...files], (fds) => {
+        let r = 0;
+        pieces.forEach((segs, p) => {
+          for (const s of segs) ranges.set([s.pad ? -1 : fds.get(s.fileIndex)!, s.fileOffset, s.length], 3 * r++);
+          ends[p] = r;
+        });
+        return hasher.hashFileRanges(ranges, ends);
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** withFile() for several files at once: `io` gets each one's descriptor by file index. */
+  private withFiles<T>(fileIndexes: readonly number[], io: (fds: Map<number, number>) => Promise<T>, fds = new Map<number, number>()): Promise<T> {
+    if (fds.size === fileIndexes.length) return io(fds);
+    const next = fileIndexes[fds.size];
+    return this.withFile(next, false, (fd) => this.withFiles(fileIndexes, io, fds.set(next, fd)));
   }
 
   /** Current on-disk sizes (0 for missing files), for the resume check. */
