@@ -104,6 +104,38 @@ test('ct seed refuses a folder holding none of the files, with a hint; runs with
   assert.match(seeder.stdout, /^uploaded 0 B in 0:\d\d$/m);
 });
 
+test('config: ct seed takes download_dir and listen from the file, CT_SESSION_LISTEN beats the file, --listen beats both; a bad key stops it in one line', async () => {
+  const elsewhere = path.join(work, 'cfg-run');
+  await mkdir(elsewhere, { recursive: true });
+  const file = path.join(work, 'ct.toml');
+  const ports = [await freePort(), await freePort(), await freePort()];
+  await writeFile(file, `# the album lives in the user's folder\n[session]\nlisten = "127.0.0.1:${ports[0]}"\ndownload_dir = "${cwd}"\ndht = false\n`);
+  const torrent = path.join(cwd, 'album.torrent');
+  const runs: [NodeJS.ProcessEnv, string[], number][] = [
+    [{}, [], ports[0]],
+    [{ CT_SESSION_LISTEN: `127.0.0.1:${ports[1]}` }, [], ports[1]],
+    [{ CT_SESSION_LISTEN: `127.0.0.1:${ports[1]}` }, ['--listen', `127.0.0.1:${ports[2]}`], ports[2]],
+  ];
+  for (const [env, args, port] of runs) {
+    // Run from another folder: the data is found only through the file's download_dir.
+    const seeder = ctHere(['seed', torrent, '--config', file, ...args], { dir: elsewhere, env });
+    await seeder.waitFor(new RegExp(`seeding album \\(${meta.infoHashHex}\\) on 127\\.0\\.0\\.1:${port}: all 5\\.0 MiB`), 30_000);
+    seeder.kill('SIGTERM');
+    assert.equal(await seeder.waitExit(15_000), 0);
+  }
+  const shown = await run(['config', '--config', file], { env: { CT_SESSION_LISTEN: `127.0.0.1:${ports[1]}` } });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`^listen = "127\\.0\\.0\\.1:${ports[1]}"  # env CT_SESSION_LISTEN$`, 'm'));
+  assert.ok(shown.stdout.includes(`\ndownload_dir = "${cwd}"  # ${file}:4\n`), shown.stdout);
+  // Every ct of the tests runs with CT_NO_DHT=1, the older spelling of CT_SESSION_DHT=false.
+  assert.match(shown.stdout, /^dht = false  # env CT_NO_DHT$/m);
+  const bad = path.join(work, 'bad.toml');
+  await writeFile(bad, '[session]\nlisten = "127.0.0.1:1"\n[mount]\nread_timeout = "soon"\n');
+  const refused = await run(['seed', torrent, '--config', bad]);
+  assert.equal(refused.code, 2);
+  assert.equal(refused.stderr, `ct: ${bad}:4: bad value for mount.read_timeout: expected a positive number of seconds\n`);
+});
+
 test('typos get suggestions, bad values name the option, usage errors exit 2, failures exit 1', async () => {
   const cases: [string[], RegExp][] = [
     [['downlod'], /^ct: unknown command 'downlod' \(did you mean download\?\); see ct --help$/],
@@ -205,7 +237,7 @@ test('Ctrl-C during a download says where it stopped and that rerunning resumes'
 test('help: ct help lists the commands; every option README documents is in that command\'s --help; completion scripts', async () => {
   const help = await run(['help']);
   assert.equal(help.code, 0);
-  for (const c of ['download', 'seed', 'cat', 'stream', 'mount', 'umount', 'status', 'create', 'info', 'demo', 'completion']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['download', 'seed', 'cat', 'stream', 'mount', 'umount', 'status', 'create', 'info', 'config', 'demo', 'completion']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
   assert.match(help.stdout, /CT_DEBUG/);
   assert.match(help.stdout, /CT_RUNTIME_DIR/);
   const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');

@@ -6,8 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { applyConfig, takesConfig } from './config/apply-config.js';
 import { register as cat } from './commands/cat.js';
 import { register as completion } from './commands/completion.js';
+import { register as config } from './commands/config.js';
 import { register as create } from './commands/create.js';
 import { register as demo } from './commands/demo.js';
 import { register as download } from './commands/download.js';
@@ -22,11 +24,13 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 
 const ENVIRONMENT = `
 Environment:
+  CT_<SECTION>_<KEY>   a key of the config file, such as CT_SESSION_LISTEN or CT_MOUNT_READ_TIMEOUT (ct config)
   CT_NO_DHT=1          do not use the DHT (as --no-dht)
   CT_DEBUG=1           print the stack trace after an error's one-line message
   CT_RUNTIME_DIR       where mounts keep their control sockets (default $XDG_RUNTIME_DIR/ct-UID or /tmp/ct-UID)
   CT_NO_MAPPED_WRITE=1 write pieces with pwrite instead of the native mapped-write addon
   XDG_STATE_HOME       the default state dir is $XDG_STATE_HOME/ct (else ~/.local/state/ct)
+  XDG_CONFIG_HOME      the config file is $XDG_CONFIG_HOME/ct/config.toml (else ~/.config/ct/config.toml)
   NO_COLOR             honoured: ct prints no colour in any case
 
 Exit codes: 0 done, 1 failed (peers, disk, mount, ...), 2 usage error, 130/143 interrupted.
@@ -41,7 +45,9 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const register of [download, seed, cat, stream, mount, umount, status, create, info, demo, completion]) register(program);
+  for (const register of [download, seed, cat, stream, mount, umount, status, create, info, config, demo, completion]) register(program);
+  // The config file and CT_<SECTION>_<KEY> fill in what the command line did not say.
+  program.hook('preAction', (_program, command) => { if (takesConfig(command) && command.name() !== 'config') applyConfig(command); });
   // Subcommands inherit the error handling, and descriptions written as paragraphs: the source
   // breaks lines at ~105 columns, commander wraps again at the terminal's width, so a single
   // line break is a space and only a blank line separates paragraphs.

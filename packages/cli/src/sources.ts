@@ -5,10 +5,11 @@
  * and the DHT settings. Magnet metadata is saved in the state directory, so a restart needs no
  * peer for it.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError, isMagnet, parseHostPort, parseMagnet, type Magnet, type Metainfo, type SessionOptions } from '@ct/engine';
+import { configOption } from './config/apply-config.js';
+import { defaultStateDir } from './config/default-paths.js';
 import { loadTorrentFile } from './load-torrent.js';
 import { collect, collectMagnet, parsePeerList } from './options.js';
 
@@ -33,7 +34,8 @@ export function addSourceOptions(cmd: Command): Command {
     .option('--seeds <host:port,...>', 'peers to connect to, retried until the end (optional: trackers, the DHT and PEX find peers too)', parsePeerList)
     .option('--no-dht', 'do not use the DHT (also CT_NO_DHT=1); private torrents never use it')
     .option('--dht-bootstrap <host:port,...>', 'DHT nodes to start from (default: the public routers)', parsePeerList)
-    .addOption(new Option('--state-dir <dir>', 'DHT routing table and fetched metadata').default(defaultStateDir(), '$XDG_STATE_HOME/ct or ~/.local/state/ct'));
+    .addOption(new Option('--state-dir <dir>', 'DHT routing table and fetched metadata').default(defaultStateDir(), '$XDG_STATE_HOME/ct or ~/.local/state/ct'))
+    .addOption(configOption());
 }
 
 /** A positional argument that names a torrent: a magnet link, or a path to a .torrent file. */
@@ -62,11 +64,6 @@ export async function loadOneSource(opts: SourceOptions, args: readonly string[]
   const sources = await loadSources(opts, args);
   if (sources.length !== 1) throw new UsageError(`give exactly one torrent (got ${sources.length})`);
   return sources[0];
-}
-
-export function defaultStateDir(): string {
-  const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
-  return path.join(base, 'ct');
 }
 
 /** Session settings for discovery: the DHT unless disabled, the state directory. */

@@ -1,0 +1,29 @@
+/**
+ * Puts the configuration under the command line: before a command runs, every option the user
+ * did not give takes its value from the config file or the environment where those set it (the
+ * flag wins, then the environment, then the file, then the option's own default). Commands opt
+ * in with configOption(); the others never read a config file.
+ */
+import { Option, type Command } from 'commander';
+import { loadConfig, type EffectiveConfig } from './load-config.js';
+
+/** `--config FILE`, for every command that reads the configuration. */
+export function configOption(): Option {
+  return new Option('--config <file>', 'read the configuration from this TOML file').default(undefined, '$XDG_CONFIG_HOME/ct/config.toml if it exists');
+}
+
+export function takesConfig(cmd: Command): boolean {
+  return cmd.options.some((o) => o.attributeName() === 'config');
+}
+
+/** Loads the configuration for `cmd` and fills in the options the command line left at their defaults. */
+export function applyConfig(cmd: Command): EffectiveConfig {
+  const config = loadConfig({ file: cmd.getOptionValue('config') as string | undefined });
+  for (const entry of config.values()) {
+    const attr = entry.key.option;
+    if (!attr || entry.origin.kind === 'default' || !cmd.options.some((o) => o.attributeName() === attr)) continue;
+    if (cmd.getOptionValueSource(attr) === 'cli') continue;
+    cmd.setOptionValueWithSource(attr, entry.value, 'config');
+  }
+  return config;
+}
