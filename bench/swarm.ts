@@ -4,7 +4,8 @@
  *      slower than the client: the picker spreads requests, memory must not grow per peer);
  *   2. seeding to 3 libtorrent leechers at once: ct seeds, then libtorrent seeds, the same three
  *      leechers each time; the rate is the bytes the three received over the time until the last
- *      one finished, CPU and peak RSS are the seeder's (its start-up check included for both).
+ *      one finished, CPU and peak RSS are the seeder's (its start-up check included for both: ct
+ *      gets a fresh state dir each time, so no resume data lets it skip the check).
  * Usage: pnpm bench:swarm [--size MiB] [--rounds N] [--cap MB/s]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -63,8 +64,10 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
 
 async function seedToThree(name: 'ct' | 'libtorrent', round: number): Promise<SeedRow> {
   const port = freshPort(56000);
+  const stateDir = path.join(dir, 'ct-state');
+  await fresh(stateDir);
   const seeder = name === 'ct'
-    ? spawn(CT, ['seed', '--metainfo', torrent, '--download-dir', path.dirname(data), '--listen', `127.0.0.1:${port}`, '--no-dht', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    ? spawn(CT, ['seed', '--metainfo', torrent, '--download-dir', path.dirname(data), '--listen', `127.0.0.1:${port}`, '--no-dht', '--quiet', '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(PYTHON, [LT_PEER, 'seed', '--torrent', torrent, '--save-path', path.dirname(data), '--port', String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     await waitForLine(seeder, name === 'ct' ? /seeding on/ : /LISTENING/, `${name} seeder`);

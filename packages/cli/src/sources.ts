@@ -11,7 +11,7 @@ import { UsageError, isMagnet, parseHostPort, parseMagnet, type Magnet, type Met
 import { configOption } from './config/apply-config.js';
 import { defaultStateDir } from './config/default-paths.js';
 import { loadTorrentFile } from './load-torrent.js';
-import { collect, collectMagnet, parsePeerList } from './options.js';
+import { collect, collectMagnet, parsePeerList, parseSeconds } from './options.js';
 
 export type TorrentSource = { kind: 'file'; file: string; meta: Metainfo } | { kind: 'magnet'; magnet: Magnet };
 
@@ -24,9 +24,11 @@ export interface SourceOptions {
   dht?: boolean;
   dhtBootstrap?: string[];
   stateDir?: string;
+  /** Seconds between saves of resume data (--resume-every). */
+  resumeEvery?: number;
 }
 
-/** Adds --metainfo, --magnet, --seeds, --no-dht, --dht-bootstrap and --state-dir to a command. */
+/** Adds --metainfo, --magnet, --seeds, --no-dht, --dht-bootstrap, --state-dir, --resume-every and --config to a command. */
 export function addSourceOptions(cmd: Command): Command {
   return cmd
     .option('--metainfo <file>', 'a .torrent file (or give it as an argument); repeatable', collect)
@@ -35,6 +37,7 @@ export function addSourceOptions(cmd: Command): Command {
     .option('--no-dht', 'do not use the DHT (also CT_NO_DHT=1); private torrents never use it')
     .option('--dht-bootstrap <host:port,...>', 'DHT nodes to start from (default: the public routers)', parsePeerList)
     .addOption(new Option('--state-dir <dir>', 'DHT routing table and fetched metadata').default(defaultStateDir(), '$XDG_STATE_HOME/ct or ~/.local/state/ct'))
+    .addOption(new Option('--resume-every <seconds>', 'save what is verified (resume data, in the state dir) this often; a restart trusts unchanged files instead of hashing them').argParser(parseSeconds).default(30))
     .addOption(configOption());
 }
 
@@ -67,10 +70,10 @@ export async function loadOneSource(opts: SourceOptions, args: readonly string[]
 }
 
 /** Session settings for discovery: the DHT unless disabled, the state directory. */
-export function discoveryOptions(opts: SourceOptions): Pick<SessionOptions, 'dht' | 'stateDir'> {
+export function discoveryOptions(opts: SourceOptions): Pick<SessionOptions, 'dht' | 'stateDir' | 'resumeEveryMs'> {
   const noDht = opts.dht === false || process.env.CT_NO_DHT === '1';
   for (const b of opts.dhtBootstrap ?? []) parseHostPort(b);
-  return { stateDir: path.resolve(opts.stateDir ?? defaultStateDir()), dht: noDht ? false : { bootstrap: opts.dhtBootstrap } };
+  return { stateDir: path.resolve(opts.stateDir ?? defaultStateDir()), dht: noDht ? false : { bootstrap: opts.dhtBootstrap }, resumeEveryMs: (opts.resumeEvery ?? 30) * 1000 };
 }
 
 export function sourceName(s: TorrentSource): string {

@@ -21,6 +21,7 @@ export type { PeerSource } from './discovery/peer-source.js';
 export { MetadataError } from './peer/metadata-exchange.js';
 export { describeUnreachable, type ConnectionReport } from './torrent/dial-report.js';
 export { Torrent, type TorrentStats, type TorrentEvents, type TorrentState, type PeerInfo, type TorrentOptions } from './torrent/torrent.js';
+export type { ResumeData } from './torrent/resume-data.js';
 export { HasherPool, sharedHasherPool } from './hash/hasher-pool.js';
 export { FileReader, type ReadOptions } from './stream/file-reader.js';
 export { TorrentFile } from './stream/torrent-file.js';

@@ -75,7 +75,7 @@ async function download(arg: string | undefined, opts: DownloadOptions): Promise
   reportEvents(torrent, reporter);
   const listen = session.listenAddress;
   reporter.event('started', `downloading ${meta.name} (${meta.infoHashHex}), listening on ${listen?.host}:${listen?.port}`,
-    { name: meta.name, infoHash: meta.infoHashHex, port: listen?.port, alreadyHave: torrent.stats().piecesHave });
+    { name: meta.name, infoHash: meta.infoHashHex, port: listen?.port, alreadyHave: torrent.stats().piecesHave, ...torrent.startupCheck });
   if (opts.http) await serveHttp(session, opts.http, reporter);
   reporter.start();
   try {

@@ -55,7 +55,7 @@ async function seed(arg: string | undefined, opts: SeedOptions): Promise<void> {
   const present = s.piecesHave === s.piecesTotal ? `all ${formatBytes(s.totalBytes)}`
     : `${formatBytes(s.verifiedBytes)} of ${formatBytes(s.totalBytes)} (${s.piecesHave}/${s.piecesTotal} pieces; the rest is missing or damaged)`;
   reporter.event('ready', `seeding ${meta.name} (${meta.infoHashHex}) on ${addr?.host}:${addr?.port}: ${present}`,
-    { name: meta.name, infoHash: meta.infoHashHex, host: addr?.host, port: addr?.port, piecesHave: s.piecesHave, piecesTotal: s.piecesTotal });
+    { name: meta.name, infoHash: meta.infoHashHex, host: addr?.host, port: addr?.port, piecesHave: s.piecesHave, piecesTotal: s.piecesTotal, ...torrent.startupCheck });
   if (opts.quiet) process.stdout.write(`seeding on ${addr?.host}:${addr?.port}: ${present}\n`);
   reporter.start();
   return new Promise<void>(() => undefined); // runs until a signal

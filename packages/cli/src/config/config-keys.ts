@@ -77,6 +77,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'session.listen', help: 'accept peers here (HOST:PORT; port 0: any free port)', fallback: undefined, fallbackText: 'per command: 0.0.0.0:0, ct cat 127.0.0.1:0', option: 'listen', flag: '--listen <host:port>', parse: hostPort },
   { name: 'session.download_dir', help: 'where data goes (each command has its own default without it)', fallback: undefined, fallbackText: 'per command', option: 'downloadDir', flag: '--download-dir <dir>', parse: pathValue },
   { name: 'session.state_dir', help: 'DHT routing table and fetched metadata', fallback: defaultStateDir(), fallbackText: '$XDG_STATE_HOME/ct or ~/.local/state/ct', option: 'stateDir', flag: '--state-dir <dir>', parse: pathValue },
+  { name: 'session.resume_every', help: 'seconds between saves of resume data (what is verified, in the state dir)', fallback: 30, option: 'resumeEvery', flag: '--resume-every <seconds>', parse: seconds },
   { name: 'session.dht', help: 'use the DHT (private torrents never do)', fallback: true, option: 'dht', flag: '--no-dht', parse: bool },
   { name: 'session.dht_bootstrap', help: 'DHT nodes to start from (["HOST:PORT", ...])', fallback: undefined, fallbackText: 'the public routers', option: 'dhtBootstrap', flag: '--dht-bootstrap <host:port,...>', parse: peers },
   { name: 'mount.read_timeout', help: 'seconds a read through the mount waits for its pieces before it fails', fallback: DEFAULT_READ_TIMEOUT_MS / 1000, option: 'readTimeout', flag: '--read-timeout <seconds>', parse: seconds },

@@ -20,6 +20,7 @@ import { dialPeer, type DialHandlers } from '../peer/dial.js';
 import { formatHostPort, parseHostPort } from '../util/address.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { DEFAULT_HALF_OPEN_LIMITS, HalfOpenTable, type HalfOpenLimits } from './half-open.js';
+import { ResumeStore, SAVE_EVERY_MS } from './resume-store.js';
 import { DEFAULT_WIRE_OPTIONS, PeerWire, type PeerWireOptions } from '../wire/peer-wire.js';
 
 /**
@@ -51,10 +52,13 @@ export interface SessionOptions {
   /** Run a DHT node (BEP 5) for every public torrent; off unless given. */
   dht?: DhtOptions | false;
   /**
-   * Where the session keeps what outlives it: `dht.json` (the routing table) and `torrents/`
-   * (metadata fetched for magnet links, so a restart needs no peer for it).
+   * Where the session keeps what outlives it: `dht.json` (the routing table), `torrents/`
+   * (metadata fetched for magnet links, so a restart needs no peer for it) and `resume/` (each
+   * torrent's fast-resume snapshot: a restart trusts unchanged files instead of hashing them).
    */
   stateDir?: string;
+  /** How often changed resume snapshots are saved (default 30 s; also on remove and close). */
+  resumeEveryMs?: number;
   /** Tracker request timeout (default 15 s). */
   trackerTimeoutMs?: number;
   /** DHT lookups while a torrent has no peer (default 10 s) and once it has (default 15 min). */
@@ -94,6 +98,9 @@ export interface SessionEvents {
 export class Session extends TypedEmitter<SessionEvents> {
   readonly peerId: Buffer;
   private readonly torrents = new Map<string, Torrent>();
+  /** Fast-resume snapshots, with a state dir (resume-store.ts); one timer saves them all. */
+  private readonly resume: ResumeStore | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
   private server: net.Server | undefined;
   private readonly hasher: HasherPool;
   private readonly wireOptions: PeerWireOptions;
@@ -117,6 +124,11 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.halfOpen = new HalfOpenTable({ ...DEFAULT_HALF_OPEN_LIMITS, ...opts.halfOpen });
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    if (opts.stateDir) {
+      this.resume = new ResumeStore(path.join(opts.stateDir, 'resume'), (m) => this.emit('warning', m));
+      this.resumeTimer = setInterval(() => void this.resume?.saveAll(), opts.resumeEveryMs ?? SAVE_EVERY_MS);
+      this.resumeTimer.unref();
+    }
   }
 
   /** Creates a session and, unless `listen: false`, starts listening. */
@@ -156,7 +168,9 @@ export class Session extends TypedEmitter<SessionEvents> {
   /** Creates and starts a torrent; `found` is the discovery a magnet's metadata fetch already runs. */
   private async startTorrent(meta: Metainfo, opts: AddTorrentOptions, found?: TorrentDiscovery): Promise<Torrent> {
     const listenPort = this.listenAddress?.port;
-    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, hasher: this.hasher }, (address, t) => this.dial(address, t));
+    const resume = opts.resume ?? (await this.resume?.load(meta.infoHashHex, opts.downloadDir));
+    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, resume, hasher: this.hasher }, (address, t) => this.dial(address, t));
+    this.resume?.track(torrent, opts.downloadDir);
     this.torrents.set(meta.infoHashHex, torrent);
     this.emit('torrent', torrent);
     torrent.addPeers(opts.peers ?? []);
@@ -293,6 +307,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   async removeTorrent(infoHashHex: string): Promise<void> {
     const t = this.torrents.get(infoHashHex);
     this.torrents.delete(infoHashHex);
+    if (t) await this.resume?.untrack(t);
     await t?.close();
   }
 
@@ -362,6 +377,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     if (this.closed) return;
     this.closed = true;
     for (const f of this.fetchers) f.close();
+    clearInterval(this.resumeTimer);
+    await this.resume?.saveAll();
     await Promise.all([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();
     await Promise.all([...this.discoveries].map((d) => d.stop()));

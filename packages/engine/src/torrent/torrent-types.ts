@@ -46,8 +46,11 @@ export interface PeerInfo {
 }
 
 export interface TorrentEvents {
-  /** The resume check finished; `have` pieces were already on disk. */
-  ready: [{ have: number }];
+  /**
+   * The resume check finished; `have` pieces were already on disk, of which `trusted` were taken
+   * from the resume data without hashing and the rest were hashed (`hashed` pieces checked).
+   */
+  ready: [{ have: number; trusted: number; hashed: number }];
   piece: [number];
   /** Every wanted piece is verified and on disk. */
   done: [];
@@ -74,6 +77,12 @@ export interface TorrentOptions {
   readOnly?: boolean;
   /** Download nothing unless a reader asks for it or a file is selected. */
   onDemand?: boolean;
+  /**
+   * A snapshot from Torrent.resumeData() of an earlier run (as stored, JSON): pieces in files
+   * that carry the same stamp (inode, size, mtime) are trusted without hashing; files that changed
+   * are checked again. Anything that is not a valid snapshot of this torrent is ignored (a full check).
+   */
+  resume?: unknown;
   /** Connections to this torrent (default 50). */
   maxPeers?: number;
   /** Connections to this torrent from one IP address (default 8). */

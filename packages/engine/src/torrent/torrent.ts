@@ -33,6 +33,7 @@ import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
 import { DemandTable } from './demand.js';
 import { ReadWaiters } from './read-waiters.js';
 import { requestShare } from './request-share.js';
+import { planResume, snapshot, type ResumeData } from './resume-data.js';
 import { buildTorrentParts, resolveTorrentOptions, type TorrentParts } from './torrent-parts.js';
 import { peerInfo, torrentStats } from './torrent-stats.js';
 import { VerifiedUploads } from './verified-uploads.js';
@@ -98,6 +99,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.files = metainfo.files.map((f, i) => ({ f, i })).filter(({ f }) => !f.pad).map(({ f, i }) => new TorrentFile(this.fileHost, i, f));
   }
 
+  /**
+   * What the start-up check did: pieces taken from the resume data without hashing, and pieces
+   * hashed (zero until the check is over).
+   */
+  startupCheck = { trusted: 0, hashed: 0 };
+
   /** @internal */
   get pieceLength(): number { return this.metainfo.pieceLength; }
   /** Every piece of the torrent is verified (not just the wanted ones). */
@@ -115,8 +122,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   async start(): Promise<void> {
     await this.storage.initAllocation();
     const stamps = await this.uploads.stampFiles();
-    const have = await checkExistingPieces(this.layout, this.storage, this.opts.hasher, (i) => pieceHash(this.metainfo, i));
+    const plan = this.opts.resume === undefined ? undefined : planResume(this.opts.resume, this.infoHashHex, this.layout, stamps);
+    let hashed = 0;
+    const have = await checkExistingPieces(this.layout, this.storage, this.opts.hasher, (i) => pieceHash(this.metainfo, i), {
+      only: plan?.recheck,
+      onProgress: (checked) => { hashed = checked; },
+    });
     if (this.isClosed()) return;
+    for (let i = 0; plan && i < this.pieceCount; i++) if (plan.trusted.get(i)) have.set(i);
     this.uploads.trust(stamps);
     for (let i = 0; i < this.pieceCount; i++) {
       if (have.get(i)) this.picker.markHave(i);
@@ -132,9 +145,21 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     }
     this.state = this.isComplete ? 'seeding' : 'downloading';
     this.timer = setInterval(() => this.tick(), 1000);
-    this.emit('ready', { have: have.count });
+    this.startupCheck = { trusted: plan?.trusted.count ?? 0, hashed };
+    this.emit('ready', { have: have.count, ...this.startupCheck });
     if (this.picker.done) this.emit('done');
     this.tick();
+  }
+
+  /**
+   * A snapshot for fast resume (resume-data.ts), to store (JSON) and pass back as
+   * TorrentOptions.resume next time: the verified pieces and the stamp of each file now.
+   */
+  async resumeData(): Promise<ResumeData> {
+    // The pieces first: a piece verified while the files are stamped is left out (fetched again
+    // after a restart), never trusted with a stamp taken before its bytes were written.
+    const have = new Bitfield(this.pieceCount, this.picker.have.bytes);
+    return snapshot(this.infoHashHex, have, await this.uploads.stampFiles(), this.metainfo.files.length);
   }
 
   /** Peers to connect to; `persistent` ones are retried with back-off until the torrent closes. */
