@@ -16,4 +16,4 @@ COPY stubs ./stubs
 COPY tests/package.json ./tests/package.json
 RUN pnpm install --frozen-lockfile && pnpm run build
 ENTRYPOINT ["/opt/ct/packages/cli/dist/main.js"]
-CMD ["--help"]
+CMD ["serve", "--mount", "/mnt/ct", "--mkdir", "--http", "0.0.0.0:4444"]

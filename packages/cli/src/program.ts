@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { applyConfig, takesConfig } from './config/apply-config.js';
+import { register as add } from './commands/add.js';
 import { register as cat } from './commands/cat.js';
 import { register as completion } from './commands/completion.js';
 import { register as config } from './commands/config.js';
@@ -14,8 +15,12 @@ import { register as create } from './commands/create.js';
 import { register as demo } from './commands/demo.js';
 import { register as download } from './commands/download.js';
 import { register as info } from './commands/info.js';
+import { register as ls } from './commands/ls.js';
 import { register as mount } from './commands/mount.js';
+import { register as pause } from './commands/pause.js';
+import { register as rm } from './commands/rm.js';
 import { register as seed } from './commands/seed.js';
+import { register as serve } from './commands/serve.js';
 import { register as status } from './commands/status.js';
 import { register as stream } from './commands/stream.js';
 import { register as umount } from './commands/umount.js';
@@ -38,14 +43,14 @@ Every command has --help with its options, defaults and examples.`;
 
 export function buildProgram(): Command {
   const program = new Command('ct')
-    .description('ct: a BitTorrent engine you can embed, and this command to drive it (no daemon)')
+    .description('ct: a BitTorrent engine you can embed, and this command to drive it (no external daemon; ct serve is the service)')
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .addHelpText('after', ENVIRONMENT)
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const register of [download, seed, cat, stream, mount, umount, status, create, info, config, demo, completion]) register(program);
+  for (const register of [download, seed, cat, stream, mount, umount, status, serve, add, rm, ls, pause, create, info, config, demo, completion]) register(program);
   // The config file and CT_<SECTION>_<KEY> fill in what the command line did not say.
   program.hook('preAction', (_program, command) => { if (takesConfig(command) && command.name() !== 'config') applyConfig(command); });
   // Subcommands inherit the error handling, and descriptions written as paragraphs: the source

@@ -28,12 +28,18 @@ export interface SourceOptions {
   resumeEvery?: number;
 }
 
-/** Adds --metainfo, --magnet, --seeds, --no-dht, --dht-bootstrap, --state-dir, --resume-every and --config to a command. */
+/** Adds --metainfo, --magnet, then the session's options (addSessionOptions) to a command. */
 export function addSourceOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--metainfo <file>', 'a .torrent file (or give it as an argument); repeatable', collect)
     .option('--magnet <uri>', 'a magnet link (or give it as an argument); its metadata comes from peers and is kept in the state dir', collectMagnet)
-    .option('--seeds <host:port,...>', 'peers to connect to, retried until the end (optional: trackers, the DHT and PEX find peers too)', parsePeerList)
+    .option('--seeds <host:port,...>', 'peers to connect to, retried until the end (optional: trackers, the DHT and PEX find peers too)', parsePeerList);
+  return addSessionOptions(cmd);
+}
+
+/** Adds --no-dht, --dht-bootstrap, --state-dir, --resume-every and --config: how a session finds peers and keeps state. */
+export function addSessionOptions(cmd: Command): Command {
+  return cmd
     .option('--no-dht', 'do not use the DHT (also CT_NO_DHT=1); private torrents never use it')
     .option('--dht-bootstrap <host:port,...>', 'DHT nodes to start from (default: the public routers)', parsePeerList)
     .addOption(new Option('--state-dir <dir>', 'DHT routing table and fetched metadata').default(defaultStateDir(), '$XDG_STATE_HOME/ct or ~/.local/state/ct'))

@@ -22,6 +22,7 @@ export type CtErrorCode =
   | 'EMETADATA' // metadata from peers was refused (wrong hash, oversized, lying about its size)
   | 'EHASHER' // a hash could not be computed (a hash lane failed, the pool closed): says nothing of the data
   | 'ETIMEOUT' // a peer or operation exceeded its time limit
+  | 'ESERVICE' // a running `ct serve` could not be reached, or refused a request
   | 'EUSAGE'; // a caller passed invalid arguments
 
 export class CtError extends Error {

@@ -117,13 +117,13 @@ export class TorrentFsOperations {
     if (node.kind !== 'file') return cb(Errno.EINVAL);
     const file = this.torrents.get(node.torrent)?.files.find((f) => f.index === node.fileIndex);
     if (!file) return cb(Errno.ENOENT);
-    cb(0, this.files.open(file, node.size, this.opts.readahead));
+    cb(0, this.files.open(file, node.size, node.torrent, this.opts.readahead));
   }
 
   private read(fd: number, buf: Buffer, len: number, pos: number, cb: (bytesOrErr: number) => void): void {
     const handle = this.files.get(fd);
     // Once unmounting has failed the pending reads, the kernel may still retry one: EIO as well.
-    if (!handle) return cb(this.files.isClosed ? Errno.EIO : Errno.EBADF);
+    if (!handle) return cb(this.files.isClosed || this.files.isOrphaned(fd) ? Errno.EIO : Errno.EBADF);
     if (pos >= handle.size || len === 0) return cb(0);
     // A read overlapping one that just timed out gets no new deadline: the kernel retries a
     // failed readahead with a smaller read, which made --read-timeout N fail a read after 2N.

@@ -120,6 +120,17 @@ export class MountTree {
     return p;
   }
 
+  /** Takes a torrent out of the tree (its folder or file disappears from the root); false if absent. */
+  remove(id: string): boolean {
+    const top = this.tops.get(id);
+    if (top === undefined) return false;
+    this.tops.delete(id);
+    for (const [p, n] of this.nodes) if (n.torrent === id) this.nodes.delete(p);
+    const root = this.nodes.get('/') as DirNode;
+    root.children.splice(root.children.indexOf(top.slice(1)), 1);
+    return true;
+  }
+
   /** Every node of a torrent, for status and tests. */
   nodesOf(id: string): TreeNode[] {
     return [...this.nodes.values()].filter((n) => n.torrent === id);

@@ -10,7 +10,7 @@ export class OpenFile {
   /** Byte ranges whose read ran out of time lately, newest last (a few at most). */
   private timeouts: { start: number; end: number; at: number }[] = [];
 
-  constructor(readonly reader: FileReader, readonly size: number, readonly file: TorrentFile) {}
+  constructor(readonly reader: FileReader, readonly size: number, readonly file: TorrentFile, readonly torrentId: string) {}
 
   /** A read of [pos, pos+len) waited its full timeout and failed. */
   noteTimeout(pos: number, len: number, now: number): void {
@@ -39,6 +39,8 @@ export class OpenFiles {
   /** Reads in progress, aborted together by closeAll(). */
   private readonly reads = new Set<AbortController>();
   private closed = false;
+  /** Handles of torrents taken out of the mount, until released: their reads fail with EIO. */
+  private readonly orphaned = new Set<number>();
   /** Set by closeAll(): the mount is going away, reads of any handle fail with EIO. */
   get isClosed(): boolean {
     return this.closed;
@@ -65,10 +67,15 @@ export class OpenFiles {
     return this.handles.size;
   }
 
-  open(file: TorrentFile, size: number, readahead?: Partial<ReadaheadOptions>): number {
+  /** True for a handle whose torrent left the mount (closeTorrent) and that is not yet released. */
+  isOrphaned(fd: number): boolean {
+    return this.orphaned.has(fd);
+  }
+
+  open(file: TorrentFile, size: number, torrentId: string, readahead?: Partial<ReadaheadOptions>): number {
     const fd = this.next;
     this.next = this.next >= 0xfffffff0 ? 1 : this.next + 1;
-    this.handles.set(fd, new OpenFile(file.createReader(readahead), size, file));
+    this.handles.set(fd, new OpenFile(file.createReader(readahead), size, file, torrentId));
     return fd;
   }
 
@@ -79,6 +86,17 @@ export class OpenFiles {
   close(fd: number): void {
     this.handles.get(fd)?.reader.close();
     this.handles.delete(fd);
+    this.orphaned.delete(fd);
+  }
+
+  /** A torrent left the mount: its open handles stay open for the kernel, but every read fails. */
+  closeTorrent(torrentId: string): void {
+    for (const [fd, handle] of this.handles) {
+      if (handle.torrentId !== torrentId) continue;
+      handle.reader.close();
+      this.handles.delete(fd);
+      this.orphaned.add(fd);
+    }
   }
 
   /** Aborts every pending read and closes every reader. */

@@ -70,6 +70,17 @@ export class TorrentMount {
     });
   }
 
+  /**
+   * Takes a torrent out of the mount: its folder leaves listings at once (a lookup by name may
+   * still succeed until attr_timeout, 1 s). Files of it still open keep their handles until
+   * released, and every read of them fails with EIO from now on (pending ones too, never a hang).
+   */
+  remove(infoHashHex: string): boolean {
+    this.torrents.delete(infoHashHex);
+    this.ops.files.closeTorrent(infoHashHex);
+    return this.tree.remove(infoHashHex);
+  }
+
   /** Files open in the mount right now (FUSE opens not yet released). */
   get openFileCount(): number {
     return this.ops.files.count;

@@ -51,3 +51,18 @@ test('BEP 47 symlinks point inside the mount, relative to their folder', () => {
   assert.ok(same?.kind === 'link');
   assert.equal(same.target, 'deep/latest');
 });
+
+test('a removed torrent leaves no node behind; the others stay; its name is free again', () => {
+  const tree = new MountTree(time);
+  tree.add(multi('a', 'data', ['x/1', 'x/2', 'y']));
+  tree.add(multi('b', 'data', ['z']));
+  const before = tree.size;
+  assert.equal(tree.remove('a'), true);
+  assert.equal(tree.remove('a'), false);
+  assert.deepEqual((tree.get('/') as { children: string[] }).children, ['data (1)']);
+  assert.equal(tree.get('/data/x/1'), undefined);
+  assert.equal(tree.get('/data'), undefined);
+  assert.equal(tree.size, before - 5, 'data, data/x, data/x/1, data/x/2, data/y');
+  assert.ok(tree.get('/data (1)/z'));
+  assert.equal(tree.add(multi('c', 'data', ['w'])), '/data');
+});

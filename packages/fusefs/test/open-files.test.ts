@@ -27,3 +27,19 @@ test('closing the table aborts every pending read at once, not as a timeout; lat
   assert.equal(late.signal.aborted, true);
   late.end();
 });
+
+test('a torrent leaving the mount (pause, removal) closes its handles only: they are orphaned until released', () => {
+  const files = new OpenFiles();
+  const closed: string[] = [];
+  const file = (name: string) => ({ createReader: () => ({ close: () => closed.push(name) }) }) as unknown as Parameters<OpenFiles['open']>[0];
+  const a = files.open(file('a'), 10, 'torrent-a');
+  const b = files.open(file('b'), 10, 'torrent-b');
+  files.closeTorrent('torrent-a');
+  assert.deepEqual(closed, ['a']);
+  assert.equal(files.get(a), undefined);
+  assert.equal(files.isOrphaned(a), true, 'its reads answer EIO, not EBADF');
+  assert.ok(files.get(b), 'the other torrent keeps its handle');
+  assert.equal(files.count, 1);
+  files.close(a); // the kernel's release
+  assert.equal(files.isOrphaned(a), false);
+});

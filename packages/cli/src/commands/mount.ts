@@ -4,28 +4,19 @@
  * --download-all; what is verified is seeded. `ct status` asks this process over its control
  * socket.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { MountError, UsageError, type Torrent } from '@ct/engine';
+import type { Torrent } from '@ct/engine';
 import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
 import { serveControl } from '../control/control-socket.js';
-import { isFuseMounted } from '../control/mount-table.js';
+import { prepareMountPoint, type MountFlags } from '../mount-point.js';
 import { listenOption, parseSeconds } from '../options.js';
 import { examples } from '../output-options.js';
 import { SOURCE_NOTE, addSourceOptions, loadSources, sourceName, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession } from '../swarm.js';
 
-interface MountOptions extends SourceOptions {
-  downloadDir: string;
-  readTimeout: number;
-  eagain?: boolean;
-  downloadAll?: boolean;
-  allowOther?: boolean;
-  listen: string;
-  mkdir?: boolean;
-}
+type MountOptions = SourceOptions & MountFlags;
 
 export function register(program: Command): void {
   const cmd = program.command('mount')
@@ -53,25 +44,6 @@ export function register(program: Command): void {
     'mpv ./mnt/movie.mkv; ct umount ./mnt',
   ]);
   cmd.action((mountPoint: string, torrents: string[], opts: MountOptions) => mount(mountPoint, torrents, opts));
-}
-
-/** The mount point must be an empty folder that nothing is mounted on: said before libfuse says it worse. */
-function prepareMountPoint(mountPoint: string, mkdir: boolean): void {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(mountPoint);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOTCONN') return; // a mount left by a killed process: replaced when mounting
-    if (code !== 'ENOENT') throw new MountError(`cannot use ${mountPoint}: ${(err as Error).message}`);
-    if (!mkdir) throw new UsageError(`${mountPoint} does not exist (create it, or add --mkdir)`);
-    fs.mkdirSync(mountPoint, { recursive: true });
-    process.stderr.write(`ct: created ${mountPoint}\n`);
-    return;
-  }
-  if (!st.isDirectory()) throw new UsageError(`${mountPoint} is not a folder`);
-  if (isFuseMounted(mountPoint)) throw new MountError(`cannot mount ${mountPoint}: mount point in use (another mount is there)`);
-  if (fs.readdirSync(mountPoint).length > 0) throw new UsageError(`${mountPoint} is not empty (a mount would hide what is in it): use an empty folder`);
 }
 
 async function mount(mountArg: string, torrentArgs: string[], opts: MountOptions): Promise<void> {

@@ -22,6 +22,7 @@ export function applyConfig(cmd: Command): EffectiveConfig {
   for (const entry of config.values()) {
     const attr = entry.key.option;
     if (!attr || entry.origin.kind === 'default' || !cmd.options.some((o) => o.attributeName() === attr)) continue;
+    if (entry.key.only && !entry.key.only.includes(cmd.name())) continue;
     if (cmd.getOptionValueSource(attr) === 'cli') continue;
     cmd.setOptionValueWithSource(attr, entry.value, 'config');
   }

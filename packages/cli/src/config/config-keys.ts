@@ -29,6 +29,8 @@ export interface ConfigKey<T = unknown> {
   readonly option?: string;
   /** That option as written on the command line (for `ct config` and the origin it prints). */
   readonly flag?: string;
+  /** The commands the key applies to, when not every command with that option (`--http` differs). */
+  readonly only?: readonly string[];
   readonly parse: (raw: RawValue) => T;
 }
 
@@ -80,10 +82,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'session.resume_every', help: 'seconds between saves of resume data (what is verified, in the state dir)', fallback: 30, option: 'resumeEvery', flag: '--resume-every <seconds>', parse: seconds },
   { name: 'session.dht', help: 'use the DHT (private torrents never do)', fallback: true, option: 'dht', flag: '--no-dht', parse: bool },
   { name: 'session.dht_bootstrap', help: 'DHT nodes to start from (["HOST:PORT", ...])', fallback: undefined, fallbackText: 'the public routers', option: 'dhtBootstrap', flag: '--dht-bootstrap <host:port,...>', parse: peers },
+  { name: 'mount.dir', help: 'where ct serve mounts its torrents (none: no mount)', fallback: undefined, fallbackText: 'no mount', option: 'mount', flag: '--mount <dir>', only: ['serve'], parse: pathValue },
   { name: 'mount.read_timeout', help: 'seconds a read through the mount waits for its pieces before it fails', fallback: DEFAULT_READ_TIMEOUT_MS / 1000, option: 'readTimeout', flag: '--read-timeout <seconds>', parse: seconds },
   { name: 'mount.eagain', help: 'fail timed-out reads with EAGAIN instead of EIO', fallback: false, option: 'eagain', flag: '--eagain', parse: bool },
   { name: 'mount.allow_other', help: 'let other users read the mount', fallback: false, option: 'allowOther', flag: '--allow-other', parse: bool },
   { name: 'mount.download_all', help: 'fetch every file in the background, not just what is read', fallback: false, option: 'downloadAll', flag: '--download-all', parse: bool },
+  { name: 'http.listen', help: 'where ct serve answers its HTTP API (HOST:PORT), and where ct add/rm/ls find it', fallback: '127.0.0.1:4444', option: 'http', flag: '--http <host:port>', only: ['serve'], parse: hostPort },
+  { name: 'http.token', help: 'the bearer token the HTTP API requires (needed to listen beyond loopback)', fallback: undefined, fallbackText: 'none', parse: text },
 ];
 
 export const SECTIONS = [...new Set(CONFIG_KEYS.map((k) => k.name.split('.')[0]))];

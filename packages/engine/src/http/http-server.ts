@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { CtError } from '../errors.js';
+import { closeServer, listenServer } from './listen-server.js';
 import type { Session } from '../session/session.js';
 import type { TorrentFile } from '../stream/torrent-file.js';
 
@@ -54,32 +55,32 @@ export function parseRange(header: string | undefined, size: number): [number, n
 export class TorrentHttpServer {
   private readonly server: Server;
 
-  constructor(private readonly session: Session) {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) {
-          res.writeHead(err instanceof CtError && err.code === 'ECLOSED' ? 503 : 500, { 'Content-Type': 'text/plain; charset=utf-8' });
-          res.end(`${(err as Error).message}\n`);
-        } else res.destroy();
-      });
+  /**
+   * `basePath` puts every file under a prefix (`ct serve` serves them at `/files/...` beside its
+   * API, and hands those requests to respond()).
+   */
+  constructor(private readonly session: Session, private readonly basePath = '') {
+    this.server = createServer((req, res) => this.respond(req, res));
+  }
+
+  /** Answers one request whose path starts with the base path; errors become a status, never a throw. */
+  respond(req: IncomingMessage, res: ServerResponse): void {
+    this.handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(err instanceof CtError && err.code === 'ECLOSED' ? 503 : 500, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(`${(err as Error).message}\n`);
+      } else res.destroy();
     });
   }
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new CtError('EADDRESS', `cannot serve HTTP on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'address in use' : err.message}`)));
-      this.server.listen(port, host, () => {
-        const a = this.server.address();
-        resolve(typeof a === 'object' && a ? { host: a.address, port: a.port } : { host, port });
-      });
-    });
+    return listenServer(this.server, host, port, 'HTTP');
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
+
 
   /** Every served file by URL path. */
   private routes(): Map<string, TorrentFile> {
@@ -95,7 +96,8 @@ export class TorrentHttpServer {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    const urlPath = (req.url ?? '/').split('?')[0];
+    const full = (req.url ?? '/').split('?')[0];
+    const urlPath = full.startsWith(this.basePath) ? full.slice(this.basePath.length) || '/' : full;
     const routes = this.routes();
     if (urlPath === '/') return this.index(res, routes, req.method === 'HEAD');
     // Normalise the client's encoding: decode each segment, then encode the way we do.
@@ -133,7 +135,7 @@ export class TorrentHttpServer {
   private index(res: ServerResponse, routes: Map<string, TorrentFile>, head: boolean): void {
     const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
     const items = [...routes].map(([url, f]) =>
-      `<li><a href="${esc(url)}">${esc(decodeURIComponent(url))}</a> (${f.length} bytes, ${Math.round((f.downloaded / Math.max(1, f.length)) * 100)}%)</li>`);
+      `<li><a href="${esc(this.basePath + url)}">${esc(decodeURIComponent(url))}</a> (${f.length} bytes, ${Math.round((f.downloaded / Math.max(1, f.length)) * 100)}%)</li>`);
     const body = `<!doctype html><meta charset="utf-8"><title>ct</title><h1>Files</h1><ul>\n${items.join('\n')}\n</ul>\n`;
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
     res.end(head ? undefined : body);

@@ -1,15 +1,16 @@
 /**
  * Where a session keeps each torrent's fast-resume snapshot (torrent/resume-data.ts): one JSON
- * file per torrent and download folder under `<stateDir>/resume/`, written atomically (a temp
- * file, fsync, rename, fsync of the folder), so a crash at any moment leaves the old snapshot
+ * file per torrent and download folder under `<stateDir>/resume/`, written atomically
+ * (util/atomic-file.ts), so a crash at any moment leaves the old snapshot
  * or the new one, never half of one. Snapshots are saved every SAVE_EVERY_MS (SessionOptions.
  * resumeEveryMs) by one timer for the whole session (only those that changed), when a torrent is
  * removed and when the session closes.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Torrent } from '../torrent/torrent.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 /** At most this much verified progress is lost to a kill -9 (the issue asks for 30 s). */
 export const SAVE_EVERY_MS = 30_000;
@@ -57,29 +58,10 @@ export class ResumeStore {
     try {
       const text = JSON.stringify(await torrent.resumeData());
       if (text === entry.written) return;
-      await writeAtomically(entry.file, text);
+      await writeFileAtomic(entry.file, text);
       entry.written = text;
     } catch (err) {
       this.warn(`cannot save resume data of ${torrent.metainfo.name}: ${(err as Error).message}`);
     }
-  }
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  const fh = await open(temp, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(temp, file);
-  const folder = await open(path.dirname(file), 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * `ct serve`: the long-running service. One session holds every torrent added to it (through the
+ * HTTP API, or `ct add` which uses it), restores them all after a restart from the state dir
+ * (fast resume: unchanged files are trusted, not hashed), seeds what it has, optionally shows
+ * them all in one read-only mount, and serves their files with Range under /files/. Runs until
+ * SIGINT/SIGTERM or `ct umount` of its mount.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Option, type Command } from 'commander';
+import { TorrentHttpServer, UsageError, parseHostPort } from '@ct/engine';
+import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
+import { loadConfig } from '../config/load-config.js';
+import { serveControl } from '../control/control-socket.js';
+import { prepareMountPoint, type MountFlags } from '../mount-point.js';
+import { listenOption, parseHttp, parseSeconds } from '../options.js';
+import { examples } from '../output-options.js';
+import { ApiServer } from '../service/api-server.js';
+import { Service } from '../service/service.js';
+import { ServiceRegistry } from '../service/service-registry.js';
+import { addSessionOptions, discoveryOptions, type SourceOptions } from '../sources.js';
+import { onShutdown, openSession } from '../swarm.js';
+
+interface ServeOptions extends SourceOptions, MountFlags {
+  mount?: string;
+  http: string;
+  config?: string;
+}
+
+export const DEFAULT_HTTP = '127.0.0.1:4444';
+
+export function register(program: Command): void {
+  const cmd = program.command('serve')
+    .summary('run the service: torrents added while it runs, kept across restarts, mounted, over HTTP')
+    .description('Runs one session until Ctrl-C or SIGTERM. Torrents are added to it while it runs (ct add, or the\n' +
+      'HTTP API: docs/http-api.md) and come back after a restart as they were, from the state dir, without\n' +
+      'hashing files that did not change. With --mount every torrent appears in one read-only folder as with\n' +
+      'ct mount (reads fetch what they need first); without it, or besides, files are served with Range at\n' +
+      'http://HOST:PORT/files/. The API listens on loopback unless told otherwise; any other address needs a\n' +
+      'token (http.token in the config, or CT_HTTP_TOKEN), sent by clients as `Authorization: Bearer TOKEN`.');
+  addSessionOptions(cmd)
+    .option('--mount <dir>', 'show every torrent in a read-only folder here (an empty folder)')
+    .option('--mkdir', 'create the --mount folder if it does not exist')
+    .addOption(new Option('--http <host:port>', 'serve the HTTP API and /files/ here (PORT alone: 127.0.0.1:PORT)').argParser(parseHttp).default(DEFAULT_HTTP))
+    .addOption(new Option('--download-dir <dir>', 'where data goes unless an add says otherwise').default(path.join(os.homedir(), '.cache', 'ct'), '~/.cache/ct'))
+    .addOption(new Option('--read-timeout <seconds>', 'fail a read through the mount still waiting after this long').argParser(parseSeconds).default(DEFAULT_READ_TIMEOUT_MS / 1000))
+    .option('--eagain', 'fail timed-out reads with EAGAIN instead of EIO')
+    .option('--download-all', 'fetch every torrent in full, not just what is read through the mount')
+    .option('--allow-other', 'let other users read the mount')
+    .addOption(listenOption());
+  examples(cmd, [
+    'ct serve --mount ~/torrents --listen 0.0.0.0:6881',
+    "ct add 'magnet:?xt=urn:btih:...'; ls ~/torrents",
+    'CT_HTTP_TOKEN=secret ct serve --http 0.0.0.0:4444',
+  ]);
+  cmd.action((opts: ServeOptions) => serve(opts));
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || /^::ffff:127\./i.test(host);
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const token = loadConfig({ file: opts.config }).get('http.token')?.value as string | undefined;
+  const http = parseHostPort(opts.http, { listen: true });
+  if (!isLoopback(http.host) && !token) {
+    throw new UsageError(`refusing to serve the API on ${opts.http} without a token: set http.token in the config or CT_HTTP_TOKEN (or listen on 127.0.0.1)`);
+  }
+  const mountPoint = opts.mount === undefined ? undefined : path.resolve(opts.mount);
+  if (mountPoint) prepareMountPoint(mountPoint, !!opts.mkdir);
+  const log = (message: string) => process.stderr.write(`ct: ${message}\n`);
+  const { stateDir } = discoveryOptions(opts);
+  const session = await openSession(opts.listen, opts);
+  const fuse = mountPoint ? new TorrentMount(mountPoint, { readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther }) : undefined;
+  const service = new Service({
+    session, mount: fuse, log,
+    registry: new ServiceRegistry(stateDir!, log),
+    downloadDir: path.resolve(opts.downloadDir),
+    onDemand: !!fuse && !opts.downloadAll,
+  });
+  const api = new ApiServer(service, token, new TorrentHttpServer(session, '/files'));
+  let control: Awaited<ReturnType<typeof serveControl>> | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await fuse?.unmount().catch((err: Error) => log(err.message));
+      control?.close();
+      await api.close();
+      await session.close(); // saves every torrent's resume data
+    })();
+    return stopping;
+  };
+  let url: string;
+  try {
+    const bound = await api.listen(http.host, http.port);
+    url = `http://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`;
+    if (fuse && mountPoint) {
+      control = await serveControl(mountPoint, {
+        status: () => ({ ...fuse.status(), api: url }),
+        unmount: (force) => {
+          const open = fuse.openFileCount;
+          if (!force && open > 0) return { refuse: `${open} file${open > 1 ? 's are' : ' is'} open in the mount (close ${open > 1 ? 'them' : 'it'}, or use --force)` };
+          return { then: () => void stop().then(() => process.exit(0)) };
+        },
+      });
+      await fuse.mount();
+    }
+    const restored = await service.restore();
+    if (restored > 0) log(`restored ${restored} torrent${restored === 1 ? '' : 's'} from ${stateDir}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  onShutdown(stop, () => 0);
+  log(`serving (pid ${process.pid}): API at ${url}/api/v1/torrents, files at ${url}/files/${mountPoint ? `, mount at ${mountPoint}` : ''}`);
+  return new Promise<void>(() => undefined);
+}

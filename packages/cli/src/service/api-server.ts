@@ -1,0 +1,129 @@
+/**
+ * The HTTP API of `ct serve`, JSON under /api/v1 (docs/http-api.md):
+ *   GET    /api/v1/torrents        every torrent: id, name, state, progress, sizes, where it is
+ *   POST   /api/v1/torrents        add one: {"magnet": "..."} or {"torrent": "<base64 .torrent>"},
+ *                                  optional "downloadDir" and "peers"; 201 with its id (202 for a magnet
+ *                                  whose metadata is still on its way)
+ *   GET    /api/v1/torrents/ID     one, with its files' progress (ID: an infohash, a prefix, a name)
+ *   DELETE /api/v1/torrents/ID     remove it (its data stays unless ?delete_data=1)
+ *   POST   /api/v1/torrents/ID/pause, /resume   stop it / start it again (kept across restarts)
+ *   GET    /files/...              the files themselves, with Range (TorrentHttpServer)
+ * The service's logic stays in the Service it is given; this file only speaks HTTP: bodies are
+ * bounded, errors are {"error": "..."} with a status that says whose fault it was, and with a
+ * token every request needs `Authorization: Bearer TOKEN`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { CtError, closeServer, listenServer, parseHostPort } from '@ct/engine';
+import { ApiError, type AddRequest, type ServiceApi } from './api-types.js';
+
+/** A .torrent of up to 8 MiB, base64 in JSON. */
+const MAX_BODY_BYTES = 12 * 1024 * 1024;
+
+export class ApiServer {
+  private readonly server: Server;
+
+  /** `files` answers `/files/...`: the Range file server of every running torrent. */
+  constructor(private readonly api: ServiceApi, private readonly token: string | undefined,
+    private readonly files?: { respond(req: IncomingMessage, res: ServerResponse): void }) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        const status = err instanceof ApiError ? err.status : err instanceof CtError && (err.code === 'EUSAGE' || err.code === 'EMETAINFO' || err.code === 'EMAGNET' || err.code === 'EBENCODE') ? 400 : 500;
+        send(res, status, { error: (err as Error).message.split('\n')[0] });
+      });
+    });
+  }
+
+  listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    return listenServer(this.server, host, port, 'the API');
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server);
+  }
+
+
+  private authorized(req: IncomingMessage): boolean {
+    if (this.token === undefined) return true;
+    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    const want = Buffer.from(this.token);
+    return given.length === want.length && timingSafeEqual(given, want);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.authorized(req)) return send(res, 401, { error: 'a bearer token is needed (http.token or CT_HTTP_TOKEN)' });
+    const url = new URL(req.url ?? '/', 'http://ct');
+    if (this.files && (url.pathname === '/files' || url.pathname.startsWith('/files/'))) return this.files.respond(req, res);
+    const one = /^\/api\/v1\/torrents\/([^/]+)(?:\/(pause|resume))?$/.exec(url.pathname);
+    const id = one ? decodeURIComponent(one[1]) : '';
+    if (url.pathname === '/api/v1/torrents') {
+      if (req.method === 'GET') return send(res, 200, this.api.list());
+      if (req.method === 'POST') {
+        const added = await this.api.add(parseAdd(await readBody(req)));
+        return send(res, added.pending ? 202 : 201, added);
+      }
+      return notAllowed(res, 'GET, POST');
+    }
+    if (one && one[2]) {
+      if (req.method !== 'POST') return notAllowed(res, 'POST');
+      return send(res, 200, one[2] === 'pause' ? await this.api.pause(id) : await this.api.resume(id));
+    }
+    if (one) {
+      if (req.method === 'GET') return send(res, 200, this.api.detail(id));
+      if (req.method === 'DELETE') {
+        await this.api.remove(id, /^(1|true|yes)$/i.test(url.searchParams.get('delete_data') ?? ''));
+        res.writeHead(204).end();
+        return;
+      }
+      return notAllowed(res, 'GET, DELETE');
+    }
+    send(res, 404, { error: `no such path: ${url.pathname}` });
+  }
+}
+
+function notAllowed(res: ServerResponse, allow: string): void {
+  res.setHeader('Allow', allow);
+  send(res, 405, { error: `allowed here: ${allow}` });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' }).end(`${JSON.stringify(body)}\n`);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, `body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new ApiError(400, 'the body is not JSON');
+  }
+}
+
+function parseAdd(body: unknown): AddRequest {
+  if (typeof body !== 'object' || body === null) throw new ApiError(400, 'expected {"magnet": "..."} or {"torrent": "<base64>"}');
+  const b = body as Record<string, unknown>;
+  const { magnet, torrent, downloadDir, peers, paused } = b;
+  if ((magnet === undefined) === (torrent === undefined)) throw new ApiError(400, 'give exactly one of "magnet" and "torrent"');
+  if (magnet !== undefined && typeof magnet !== 'string') throw new ApiError(400, '"magnet" must be a string');
+  if (torrent !== undefined && (typeof torrent !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(torrent))) throw new ApiError(400, '"torrent" must be a base64 string');
+  if (downloadDir !== undefined && typeof downloadDir !== 'string') throw new ApiError(400, '"downloadDir" must be a string');
+  if (peers !== undefined && !(Array.isArray(peers) && peers.every((p) => typeof p === 'string' && isHostPort(p)))) throw new ApiError(400, '"peers" must be a list of "HOST:PORT" strings');
+  if (paused !== undefined && typeof paused !== 'boolean') throw new ApiError(400, '"paused" must be true or false');
+  return { paused, magnet, torrent: torrent === undefined ? undefined : Buffer.from(torrent as string, 'base64'), downloadDir, peers: peers as string[] | undefined };
+}
+
+function isHostPort(s: string): boolean {
+  try {
+    parseHostPort(s);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What the HTTP API of `ct serve` sends and takes (docs/http-api.md), shared by the server
+ * (api-server.ts, service.ts) and the commands that talk to it (service-client.ts).
+ */
+
+/** One torrent of the service, as `GET /api/v1/torrents` lists it. */
+export interface TorrentView {
+  /** The infohash, hex (an ID for every other call; a unique prefix or the name works too). */
+  id: string;
+  name: string;
+  /** metadata (a magnet waiting for it), checking, downloading, idle, seeding, paused, error. */
+  state: string;
+  /** 0..1 of the whole torrent verified. */
+  progress: number;
+  size: number;
+  verified: number;
+  downloadRate: number;
+  uploadRate: number;
+  peers: number;
+  seeds: number;
+  downloadDir: string;
+  addedAt: string;
+  paused: boolean;
+  /** Where it is in the mount, when there is one and its metadata is known. */
+  mountPath?: string;
+  /** The last thing that went wrong for it (a failed start, a fatal disk error). */
+  error?: string;
+}
+
+/** `GET /api/v1/torrents/ID`: the view and each file's progress. */
+export interface TorrentDetail extends TorrentView {
+  files: { path: string; length: number; downloaded: number; progress: number }[];
+}
+
+/** `POST /api/v1/torrents`: exactly one of `magnet` (a magnet link or an infohash) and `torrent`. */
+export interface AddRequest {
+  magnet?: string;
+  torrent?: Buffer;
+  downloadDir?: string;
+  /** Peers to dial for it (HOST:PORT), kept across restarts. */
+  peers?: string[];
+  /** Added stopped: nothing is fetched or seeded until resumed. */
+  paused?: boolean;
+}
+
+export interface AddResult {
+  id: string;
+  name?: string;
+  /** True for a magnet whose metadata is still on its way (HTTP 202). */
+  pending: boolean;
+}
+
+/** What the API server needs from the service behind it. */
+export interface ServiceApi {
+  list(): TorrentView[];
+  detail(id: string): TorrentDetail;
+  add(req: AddRequest): Promise<AddResult>;
+  /** Its data stays unless `deleteData`. */
+  remove(id: string, deleteData?: boolean): Promise<void>;
+  pause(id: string): Promise<TorrentView>;
+  resume(id: string): Promise<TorrentView>;
+}
+
+/** An error whose message the client should see, with its HTTP status. */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Writes a file so that a crash at any moment leaves either its old content or the new one,
+ * never a mix: a temp file beside it, fsync, rename over it, fsync of the folder (so the rename
+ * itself survives a power cut). For state that must survive kill -9: resume snapshots, the
+ * service's records.
+ */
+import { mkdir, open, rename } from 'node:fs/promises';
+import * as path from 'node:path';
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  const fh = await open(temp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(temp, file);
+  const folder = await open(path.dirname(file), 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * `ct serve` (issue 14): one long-running process whose torrents are added, paused, resumed and
+ * removed while it runs, through `ct add/ls/pause/resume/rm` and its HTTP API, shown in its mount
+ * at once, and restored after a restart without hashing what did not change. Real libtorrent
+ * seeders on loopback; every read of the mount is done by a separate process.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { parseMetainfo, type Metainfo } from '@ct/engine';
+import { exists, makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
+import { Proc, ROOT, ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const READ_FILES = path.join(ROOT, 'tests', 'helpers', 'read-files.mjs');
+let work: string;
+let src: string;
+const t = { set: '', clip: '' };
+let setMeta: Metainfo;
+let clipMeta: Metainfo;
+const seeds = { set: '', clip: '' };
+const mounts: string[] = [];
+
+function sh(cmd: string, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', cmd], { timeout: timeoutMs }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+  });
+}
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const sha1 = async (file: string) => createHash('sha1').update(await readFile(file)).digest('hex');
+
+/** sha1 of each file, read whole by a process of its own. */
+async function readThroughMount(files: string[]): Promise<string[]> {
+  const p = new Proc(spawn(process.execPath, [READ_FILES, ...files], { stdio: 'pipe' }), 'reader');
+  assert.equal(await p.waitExit(60_000), 0, p.stderr);
+  return p.stdout.trim().split('\n').map((l) => l.split(' ')[0]);
+}
+
+before(async () => {
+  work = await tempDir('ct-serve-');
+  src = path.join(work, 'src');
+  await makeTree(path.join(src, 'set'), [['a.bin', 1_500_000], ['b/c.bin', 700_000], ['b/d.txt', 5000]]);
+  await makeTree(src, [['clip.bin', 900_000]]);
+  t.set = path.join(work, 'set.torrent');
+  t.clip = path.join(work, 'clip.torrent');
+  assert.equal((await ctRun(['create', path.join(src, 'set'), '-o', t.set, '--piece-length', '65536'])).code, 0);
+  assert.equal((await ctRun(['create', path.join(src, 'clip.bin'), '-o', t.clip, '--piece-length', '65536'])).code, 0);
+  setMeta = parseMetainfo(await readFile(t.set));
+  clipMeta = parseMetainfo(await readFile(t.clip));
+  seeds.set = `127.0.0.1:${(await libtorrentSeeder(t.set, src)).port}`;
+  seeds.clip = `127.0.0.1:${(await libtorrentSeeder(t.clip, src)).port}`;
+});
+after(async () => {
+  await stopAll();
+  for (const m of mounts) await sh(`fusermount -uz ${q(m)} 2>/dev/null`);
+  await removeDir(work);
+});
+
+/**
+ * A removed torrent leaves the listing at once; a lookup by name may still find it until the
+ * kernel asks for its attributes again (attr_timeout, 1 s), then it is ENOENT.
+ */
+async function gone(mnt: string, name: string): Promise<void> {
+  assert.ok(!(await sh(`ls ${q(mnt)}`)).stdout.split('\n').includes(name), `${name} still listed`);
+  await waitUntil(async () => !(await exists(path.join(mnt, name))), `${name} to be gone`, 5000);
+}
+
+async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+  const proc = ct(['serve', '--no-dht', '--listen', '127.0.0.1:0', ...args], 'ct serve', env);
+  await waitUntil(() => {
+    assert.equal(proc.exitCode, null, `ct serve exited: ${proc.stderr}`);
+    return proc.stderr.includes('serving (pid');
+  }, 'ct serve to come up', 30_000);
+  return proc;
+}
+
+test('ct serve: add, pause, resume and remove while it runs, through the CLI and the API; the mount follows; a restart restores without hashing', { timeout: 180_000 }, async () => {
+  const mnt = path.join(work, 'mnt');
+  mounts.push(mnt);
+  const state = path.join(work, 'state');
+  const dl = path.join(work, 'dl');
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const serveArgs = ['--mount', mnt, '--mkdir', '--http', url.slice(7), '--state-dir', state, '--download-dir', dl];
+  const cli = (args: string[]) => ctRun([...args, '--server', url]);
+  let serve = await startServe(serveArgs);
+
+  assert.match((await cli(['ls'])).stdout, /no torrents/);
+  // A .torrent is in the mount as soon as ct add returns.
+  const added = await cli(['add', t.set, '--seeds', seeds.set]);
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, new RegExp(`added set \\(${setMeta.infoHashHex}\\)`));
+  assert.deepEqual((await sh(`ls ${q(mnt)}`)).stdout.split('\n').filter(Boolean), ['set']);
+  // A magnet (infohash only) appears once its metadata has come from the libtorrent seeder.
+  const magnet = await cli(['add', `magnet:?xt=urn:btih:${clipMeta.infoHashHex}&x.pe=${seeds.clip}`]);
+  assert.equal(magnet.code, 0, magnet.stderr);
+  assert.match(magnet.stdout, /metadata is on its way/);
+  await waitUntil(() => exists(path.join(mnt, 'clip.bin')), 'the magnet in the mount', 30_000);
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'set', 'a.bin'), path.join(mnt, 'clip.bin')]),
+    [await sha1(path.join(src, 'set', 'a.bin')), await sha1(path.join(src, 'clip.bin'))]);
+
+  // The API: the list, one torrent with its files, a Range read under /files/.
+  const list = await (await fetch(`${url}/api/v1/torrents`)).json() as { id: string; name: string; state: string }[];
+  assert.deepEqual(list.map((x) => x.name).sort(), ['clip.bin', 'set']);
+  const one = await (await fetch(`${url}/api/v1/torrents/${setMeta.infoHashHex.slice(0, 6)}`)).json() as { files: { path: string; progress: number }[] };
+  assert.deepEqual(one.files.map((f) => f.path).sort(), ['a.bin', 'b/c.bin', 'b/d.txt']);
+  assert.equal(one.files.find((f) => f.path === 'a.bin')?.progress, 1);
+  const range = await fetch(`${url}/files/clip.bin`, { headers: { Range: 'bytes=1000-1999' } });
+  assert.equal(range.status, 206);
+  assert.deepEqual(Buffer.from(await range.arrayBuffer()), (await readFile(path.join(src, 'clip.bin'))).subarray(1000, 2000));
+  assert.equal((await fetch(`${url}/api/v1/torrents/nothing-like-it`)).status, 404);
+
+  // Pause through the CLI: out of the mount, still listed; resume through the API: back.
+  const paused = await cli(['pause', clipMeta.infoHashHex.slice(0, 8)]);
+  assert.equal(paused.code, 0, paused.stderr);
+  assert.match(paused.stdout, /clip\.bin .*: paused/);
+  await gone(mnt, 'clip.bin');
+  assert.match((await cli(['ls'])).stdout, /paused .*clip\.bin/);
+  const resumed = await fetch(`${url}/api/v1/torrents/clip.bin/resume`, { method: 'POST' });
+  assert.equal(resumed.status, 200);
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'clip.bin')]), [await sha1(path.join(src, 'clip.bin'))]);
+
+  // A file held open while its torrent is removed: its next read fails with EIO, no hang.
+  const holder = new Proc(spawn(process.execPath, ['-e', `
+    const fs = require('fs'); const fd = fs.openSync(process.argv[1], 'r'); const b = Buffer.alloc(4096);
+    fs.readSync(fd, b, 0, 4096, 0); console.log('opened');
+    process.stdin.once('data', () => { try { fs.readSync(fd, b, 0, 4096, 690000); console.log('READ'); } catch (e) { console.log('ERR:' + e.code); } process.exit(0); });`,
+  path.join(mnt, 'set', 'b', 'c.bin')], { stdio: 'pipe' }), 'holder');
+  await holder.waitFor(/opened/, 30_000);
+
+  // Paused state survives a restart; so do the others, trusted from resume data.
+  assert.equal((await cli(['pause', 'clip.bin'])).code, 0);
+  const removedWhileOpen = cli(['rm', setMeta.infoHashHex.slice(0, 10)]);
+  assert.equal((await removedWhileOpen).code, 0);
+  holder.child.stdin.write('\n');
+  assert.match((await holder.waitFor(/ERR:\w+|READ/, 30_000))[0], /ERR:EIO/);
+  await gone(mnt, 'set');
+  assert.equal((await cli(['add', t.set, '--seeds', seeds.set])).code, 0);
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'set', 'b', 'd.txt')]), [await sha1(path.join(src, 'set', 'b', 'd.txt'))]);
+
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+  assert.equal((await sh(`grep -c ' ${mnt} ' /proc/self/mountinfo`)).stdout.trim(), '0');
+  serve = await startServe(serveArgs);
+  assert.match(serve.stderr, /restored 2 torrents/);
+  await waitUntil(() => /serving set \(.*; \d+ pieces trusted from resume data, 0 hashed/.test(serve.stderr), 'set restored', 30_000);
+  const after = JSON.parse((await cli(['ls', '--json'])).stdout) as { name: string; state: string; progress: number }[];
+  assert.equal(after.find((x) => x.name === 'clip.bin')?.state, 'paused');
+  assert.ok((after.find((x) => x.name === 'set')?.progress ?? 0) > 0, 'what was read before the restart is still there');
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'set', 'a.bin')]), [await sha1(path.join(src, 'set', 'a.bin'))]);
+
+  // ct rm --delete-data takes the files with it; ct rm of what is not there is a usage error.
+  assert.ok(await exists(path.join(dl, 'clip.bin')));
+  assert.equal((await cli(['rm', 'clip.bin', '--delete-data'])).code, 0);
+  assert.equal(await exists(path.join(dl, 'clip.bin')), false);
+  const missing = await cli(['rm', 'clip.bin']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^ct: no torrent clip\.bin\n$/);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+});
+
+test('ct serve refuses a non-loopback API without a token; with one, every request needs it', { timeout: 60_000 }, async () => {
+  const state = path.join(work, 'state-token');
+  const refused = await ctRun(['serve', '--http', '0.0.0.0:0', '--state-dir', state, '--no-dht'], 30_000);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^ct: refusing to serve the API on 0\.0\.0\.0:0 without a token[^\n]*\n$/);
+  const port = await freePort();
+  const serve = await startServe(['--http', `0.0.0.0:${port}`, '--state-dir', state], { CT_HTTP_TOKEN: 'sesame' });
+  const denied = await ctRun(['ls', '--server', `http://127.0.0.1:${port}`]);
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /bearer token/);
+  const allowed = ct(['ls', '--server', `http://127.0.0.1:${port}`], 'ct ls', { CT_HTTP_TOKEN: 'sesame' });
+  assert.equal(await allowed.waitExit(30_000), 0, allowed.stderr);
+  assert.match(allowed.stdout, /no torrents/);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0);
+  const none = await ctRun(['ls', '--server', `http://127.0.0.1:${port}`]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /^ct: no ct serve answers at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/);
+});
