@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseMetainfo, type Metainfo } from '@ct/engine';
@@ -38,6 +38,37 @@ async function readThroughMount(files: string[]): Promise<string[]> {
   const p = new Proc(spawn(process.execPath, [READ_FILES, ...files], { stdio: 'pipe' }), 'reader');
   assert.equal(await p.waitExit(60_000), 0, p.stderr);
   return p.stdout.trim().split('\n').map((l) => l.split(' ')[0]);
+}
+
+/**
+ * The Prometheus text exposition format, strictly: HELP and TYPE lines, then samples
+ * `name{label="value",...} number`; anything else fails the test.
+ */
+function parsePrometheus(text: string): { name: string; labels: Record<string, string>; value: number }[] {
+  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
+  const typed = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+    if (meta) {
+      if (meta[1] === 'TYPE') {
+        assert.match(meta[3], /^(counter|gauge|histogram|summary|untyped)$/, line);
+        typed.set(meta[2], meta[3]);
+      }
+      continue;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    assert.ok(m, `not a Prometheus sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').match(/[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"/g) ?? []) {
+      const eq = l.indexOf('=');
+      labels[l.slice(0, eq)] = JSON.parse(l.slice(eq + 1)) as string;
+    }
+    const family = m[1].replace(/_(bucket|sum|count)$/, '');
+    assert.ok(typed.has(m[1]) || typed.has(family), `sample before its TYPE: ${line}`);
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
 }
 
 before(async () => {
@@ -113,6 +144,18 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
   assert.deepEqual(Buffer.from(await range.arrayBuffer()), (await readFile(path.join(src, 'clip.bin'))).subarray(1000, 2000));
   assert.equal((await fetch(`${url}/api/v1/torrents/nothing-like-it`)).status, 404);
 
+  // /metrics is Prometheus text: per torrent, in total, and the mount's reads.
+  const scrape = await fetch(`${url}/metrics`);
+  assert.match(scrape.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  const samples = parsePrometheus(await scrape.text());
+  const sample = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value;
+  assert.ok((sample('ct_downloaded_bytes_total', { infohash: setMeta.infoHashHex, name: 'set' }) ?? 0) >= 1_500_000);
+  assert.ok((sample('ct_downloaded_bytes_all_total') ?? 0) >= 1_500_000 + 900_000);
+  assert.equal(sample('ct_pieces', { infohash: clipMeta.infoHashHex, kind: 'total' }), clipMeta.pieceCount);
+  assert.equal(sample('ct_torrents', { state: 'seeding' }) ?? 0, 1, 'clip.bin, complete');
+  assert.ok((sample('ct_mount_read_seconds_count', { result: 'ok' }) ?? 0) > 0, 'reads through the mount counted');
+
   // Pause through the CLI: out of the mount, still listed; resume through the API: back.
   const paused = await cli(['pause', clipMeta.infoHashHex.slice(0, 8)]);
   assert.equal(paused.code, 0, paused.stderr);
@@ -159,6 +202,30 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
   const missing = await cli(['rm', 'clip.bin']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^ct: no torrent clip\.bin\n$/);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+});
+
+test('the watch folder: a .torrent and a .magnet dropped there are added and renamed .added; a bad one .invalid, with the reason in the log', { timeout: 90_000 }, async () => {
+  const watch = path.join(work, 'watch');
+  await mkdir(watch);
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const serve = await startServe(['--watch-dir', watch, '--http', url.slice(7), '--state-dir', path.join(work, 'state-watch'), '--download-dir', path.join(work, 'dl-watch')]);
+  await copyFile(t.set, path.join(watch, 'set.torrent'));
+  await writeFile(path.join(watch, 'clip.magnet'), `magnet:?xt=urn:btih:${clipMeta.infoHashHex}&x.pe=${seeds.clip}\n`);
+  await writeFile(path.join(watch, 'junk.torrent'), 'not bencoded at all');
+  await writeFile(path.join(watch, 'notes.txt'), 'left alone');
+  await waitUntil(async () => (await readdir(watch)).sort().join(' ') === 'clip.magnet.added junk.torrent.invalid notes.txt set.torrent.added',
+    'the watch folder to be taken', 30_000);
+  assert.match(serve.stderr, /watch folder: junk\.torrent is invalid: /);
+  await waitUntil(async () => {
+    const list = JSON.parse((await ctRun(['ls', '--json', '--server', url])).stdout) as { name: string; state: string }[];
+    return list.map((x) => x.name).sort().join(' ') === 'clip.bin set';
+  }, 'both torrents listed with their names', 30_000);
+  // The same torrent dropped again is refused, not added twice.
+  await copyFile(t.set, path.join(watch, 'again.torrent'));
+  await waitUntil(async () => (await readdir(watch)).includes('again.torrent.invalid'), 'the duplicate refused', 30_000);
+  assert.match(serve.stderr, /again\.torrent is invalid: torrent [0-9a-f]{40} is already added/);
   serve.kill('SIGTERM');
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
 });

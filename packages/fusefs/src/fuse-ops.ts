@@ -27,6 +27,8 @@ export interface OpsOptions {
   /** Fail a timed-out read with EAGAIN instead of EIO (rqbit-fuse's option). */
   eagain: boolean;
   readahead?: Partial<ReadaheadOptions>;
+  /** Told of every read through the mount once answered: its latency and whether it gave bytes (metrics). */
+  onRead?: (seconds: number, ok: boolean) => void;
 }
 
 export class TorrentFsOperations {
@@ -130,10 +132,16 @@ export class TorrentFsOperations {
     const retry = handle.recentTimeout(pos, len, Date.now(), this.opts.readTimeoutMs);
     const pending = this.files.beginRead(retry ? 0 : this.opts.readTimeoutMs);
     // The bytes go straight into the kernel's reply buffer.
+    const started = this.opts.onRead ? performance.now() : 0;
     handle.reader.read(pos, len, { signal: pending.signal, into: buf }).then(
-      (bytes) => { pending.end(); cb(bytes.length); },
+      (bytes) => {
+        pending.end();
+        this.opts.onRead?.((performance.now() - started) / 1000, true);
+        cb(bytes.length);
+      },
       () => {
         pending.end();
+        this.opts.onRead?.((performance.now() - started) / 1000, false);
         // Only a full wait opens the window: retries inside it do not extend it.
         if (pending.timedOut && !retry) handle.noteTimeout(pos, len, Date.now());
         cb(pending.timedOut && this.opts.eagain ? Errno.EAGAIN : Errno.EIO);

@@ -54,6 +54,7 @@ export class TorrentMount {
       readTimeoutMs: opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
       eagain: opts.eagain ?? false,
       readahead: opts.readahead,
+      onRead: opts.onRead,
     });
   }
 

@@ -16,13 +16,16 @@ import { prepareMountPoint, type MountFlags } from '../mount-point.js';
 import { listenOption, parseHttp, parseSeconds } from '../options.js';
 import { examples } from '../output-options.js';
 import { ApiServer } from '../service/api-server.js';
+import { ServiceMetrics } from '../service/metrics.js';
 import { Service } from '../service/service.js';
 import { ServiceRegistry } from '../service/service-registry.js';
+import { WatchFolder } from '../service/watch-folder.js';
 import { addSessionOptions, discoveryOptions, type SourceOptions } from '../sources.js';
 import { onShutdown, openSession } from '../swarm.js';
 
 interface ServeOptions extends SourceOptions, MountFlags {
   mount?: string;
+  watchDir?: string;
   http: string;
   config?: string;
 }
@@ -37,10 +40,13 @@ export function register(program: Command): void {
       'hashing files that did not change. With --mount every torrent appears in one read-only folder as with\n' +
       'ct mount (reads fetch what they need first); without it, or besides, files are served with Range at\n' +
       'http://HOST:PORT/files/. The API listens on loopback unless told otherwise; any other address needs a\n' +
-      'token (http.token in the config, or CT_HTTP_TOKEN), sent by clients as `Authorization: Bearer TOKEN`.');
+      'token (http.token in the config, or CT_HTTP_TOKEN), sent by clients as `Authorization: Bearer TOKEN`.\n' +
+      'With --watch-dir, .torrent files and .magnet files (a magnet link as text) dropped in that folder are added\n' +
+      'and renamed NAME.added (NAME.invalid when they cannot be, with the reason in the log).');
   addSessionOptions(cmd)
     .option('--mount <dir>', 'show every torrent in a read-only folder here (an empty folder)')
     .option('--mkdir', 'create the --mount folder if it does not exist')
+    .option('--watch-dir <dir>', 'add .torrent and .magnet files dropped here (each renamed .added or .invalid)')
     .addOption(new Option('--http <host:port>', 'serve the HTTP API and /files/ here (PORT alone: 127.0.0.1:PORT)').argParser(parseHttp).default(DEFAULT_HTTP))
     .addOption(new Option('--download-dir <dir>', 'where data goes unless an add says otherwise').default(path.join(os.homedir(), '.cache', 'ct'), '~/.cache/ct'))
     .addOption(new Option('--read-timeout <seconds>', 'fail a read through the mount still waiting after this long').argParser(parseSeconds).default(DEFAULT_READ_TIMEOUT_MS / 1000))
@@ -71,18 +77,27 @@ async function serve(opts: ServeOptions): Promise<void> {
   const log = (message: string) => process.stderr.write(`ct: ${message}\n`);
   const { stateDir } = discoveryOptions(opts);
   const session = await openSession(opts.listen, opts);
-  const fuse = mountPoint ? new TorrentMount(mountPoint, { readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther }) : undefined;
-  const service = new Service({
+  // Metrics read the service at scrape time; the mount tells them of each read.
+  let service: Service | undefined;
+  const metrics = new ServiceMetrics(() => service?.snapshot() ?? []);
+  const fuse = mountPoint ? new TorrentMount(mountPoint, {
+    readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther,
+    onRead: (seconds, ok) => metrics.mountRead(seconds, ok),
+  }) : undefined;
+  service = new Service({
     session, mount: fuse, log,
     registry: new ServiceRegistry(stateDir!, log),
     downloadDir: path.resolve(opts.downloadDir),
     onDemand: !!fuse && !opts.downloadAll,
   });
-  const api = new ApiServer(service, token, new TorrentHttpServer(session, '/files'));
+  const added = service;
+  const watch = opts.watchDir ? new WatchFolder({ dir: path.resolve(opts.watchDir), add: (req) => added.add(req), log }) : undefined;
+  const api = new ApiServer(service, { token, files: new TorrentHttpServer(session, '/files'), metrics });
   let control: Awaited<ReturnType<typeof serveControl>> | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      watch?.stop();
       await fuse?.unmount().catch((err: Error) => log(err.message));
       control?.close();
       await api.close();
@@ -105,13 +120,14 @@ async function serve(opts: ServeOptions): Promise<void> {
       });
       await fuse.mount();
     }
-    const restored = await service.restore();
+    const restored = await added.restore();
+    watch?.start();
     if (restored > 0) log(`restored ${restored} torrent${restored === 1 ? '' : 's'} from ${stateDir}`);
   } catch (err) {
     await stop();
     throw err;
   }
   onShutdown(stop, () => 0);
-  log(`serving (pid ${process.pid}): API at ${url}/api/v1/torrents, files at ${url}/files/${mountPoint ? `, mount at ${mountPoint}` : ''}`);
+  log(`serving (pid ${process.pid}): API at ${url}/api/v1/torrents, metrics at ${url}/metrics, files at ${url}/files/${mountPoint ? `, mount at ${mountPoint}` : ''}`);
   return new Promise<void>(() => undefined);
 }

@@ -87,6 +87,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'mount.eagain', help: 'fail timed-out reads with EAGAIN instead of EIO', fallback: false, option: 'eagain', flag: '--eagain', parse: bool },
   { name: 'mount.allow_other', help: 'let other users read the mount', fallback: false, option: 'allowOther', flag: '--allow-other', parse: bool },
   { name: 'mount.download_all', help: 'fetch every file in the background, not just what is read', fallback: false, option: 'downloadAll', flag: '--download-all', parse: bool },
+  { name: 'service.watch_dir', help: 'ct serve adds .torrent and .magnet files dropped here (renamed .added or .invalid)', fallback: undefined, fallbackText: 'none', option: 'watchDir', flag: '--watch-dir <dir>', only: ['serve'], parse: pathValue },
   { name: 'http.listen', help: 'where ct serve answers its HTTP API (HOST:PORT), and where ct add/rm/ls find it', fallback: '127.0.0.1:4444', option: 'http', flag: '--http <host:port>', only: ['serve'], parse: hostPort },
   { name: 'http.token', help: 'the bearer token the HTTP API requires (needed to listen beyond loopback)', fallback: undefined, fallbackText: 'none', parse: text },
 ];

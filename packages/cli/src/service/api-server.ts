@@ -8,6 +8,7 @@
  *   DELETE /api/v1/torrents/ID     remove it (its data stays unless ?delete_data=1)
  *   POST   /api/v1/torrents/ID/pause, /resume   stop it / start it again (kept across restarts)
  *   GET    /files/...              the files themselves, with Range (TorrentHttpServer)
+ *   GET    /metrics                Prometheus text (metrics.ts)
  * The service's logic stays in the Service it is given; this file only speaks HTTP: bodies are
  * bounded, errors are {"error": "..."} with a status that says whose fault it was, and with a
  * token every request needs `Authorization: Bearer TOKEN`.
@@ -20,12 +21,19 @@ import { ApiError, type AddRequest, type ServiceApi } from './api-types.js';
 /** A .torrent of up to 8 MiB, base64 in JSON. */
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
 
+export interface ApiServerOptions {
+  /** Required as `Authorization: Bearer TOKEN` on every request when set. */
+  token?: string;
+  /** Answers `/files/...`: the Range file server of every running torrent. */
+  files?: { respond(req: IncomingMessage, res: ServerResponse): void };
+  /** Answers `/metrics`, Prometheus text. */
+  metrics?: { text(): Promise<{ contentType: string; body: string }> };
+}
+
 export class ApiServer {
   private readonly server: Server;
 
-  /** `files` answers `/files/...`: the Range file server of every running torrent. */
-  constructor(private readonly api: ServiceApi, private readonly token: string | undefined,
-    private readonly files?: { respond(req: IncomingMessage, res: ServerResponse): void }) {
+  constructor(private readonly api: ServiceApi, private readonly opts: ApiServerOptions = {}) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof ApiError ? err.status : err instanceof CtError && (err.code === 'EUSAGE' || err.code === 'EMETAINFO' || err.code === 'EMAGNET' || err.code === 'EBENCODE') ? 400 : 500;
@@ -44,16 +52,23 @@ export class ApiServer {
 
 
   private authorized(req: IncomingMessage): boolean {
-    if (this.token === undefined) return true;
+    if (this.opts.token === undefined) return true;
     const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    const want = Buffer.from(this.token);
+    const want = Buffer.from(this.opts.token);
     return given.length === want.length && timingSafeEqual(given, want);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.authorized(req)) return send(res, 401, { error: 'a bearer token is needed (http.token or CT_HTTP_TOKEN)' });
     const url = new URL(req.url ?? '/', 'http://ct');
-    if (this.files && (url.pathname === '/files' || url.pathname.startsWith('/files/'))) return this.files.respond(req, res);
+    const { files, metrics } = this.opts;
+    if (files && (url.pathname === '/files' || url.pathname.startsWith('/files/'))) return files.respond(req, res);
+    if (metrics && url.pathname === '/metrics') {
+      if (req.method !== 'GET') return notAllowed(res, 'GET');
+      const m = await metrics.text();
+      res.writeHead(200, { 'Content-Type': m.contentType }).end(m.body);
+      return;
+    }
     const one = /^\/api\/v1\/torrents\/([^/]+)(?:\/(pause|resume))?$/.exec(url.pathname);
     const id = one ? decodeURIComponent(one[1]) : '';
     if (url.pathname === '/api/v1/torrents') {

@@ -66,6 +66,11 @@ export class Service implements ServiceApi {
     return [...this.entries.values()].map((e) => this.view(e));
   }
 
+  /** Every torrent's view with its engine torrent while it runs (what /metrics reads). */
+  snapshot(): { view: TorrentView; torrent?: Torrent }[] {
+    return [...this.entries.values()].map((e) => ({ view: this.view(e), torrent: e.torrent }));
+  }
+
   detail(id: string): TorrentDetail {
     const e = this.find(id);
     const files = e.torrent
