@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -228,6 +230,38 @@ test('the watch folder: a .torrent and a .magnet dropped there are added and ren
   assert.match(serve.stderr, /again\.torrent is invalid: torrent [0-9a-f]{40} is already added/);
   serve.kill('SIGTERM');
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+});
+
+test('ct add URL: the service fetches the .torrent; an HTML page, a redirect loop and an oversized file are one-line refusals', { timeout: 90_000 }, async () => {
+  const torrentBytes = await readFile(t.set);
+  const web = createServer((req, res) => {
+    if (req.url === '/set.torrent') return void res.writeHead(200, { 'Content-Type': 'application/x-bittorrent' }).end(torrentBytes);
+    if (req.url === '/moved') return void res.writeHead(302, { Location: '/set.torrent' }).end();
+    if (req.url === '/login') return void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<html>sign in</html>');
+    if (req.url === '/a') return void res.writeHead(302, { Location: '/b' }).end();
+    if (req.url === '/b') return void res.writeHead(302, { Location: '/a' }).end();
+    if (req.url === '/huge') return void res.writeHead(200, { 'Content-Length': 9 * 1024 * 1024 }).end(Buffer.alloc(9 * 1024 * 1024));
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const serve = await startServe(['--http', url.slice(7), '--state-dir', path.join(work, 'state-url'), '--download-dir', path.join(work, 'dl-url')]);
+  try {
+    const ok = await ctRun(['add', `${base}/moved`, '--server', url]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`^added set \\(${setMeta.infoHashHex}\\)\n$`));
+    for (const [pathName, why] of [['/login', /is an HTML page, not a \.torrent file/], ['/a', /redirect loop/], ['/huge', /over the 8388608-byte limit/], ['/gone', /HTTP 404/]] as const) {
+      const r = await ctRun(['add', base + pathName, '--server', url]);
+      assert.equal(r.code, 2, `${pathName}: ${r.stderr}`);
+      assert.match(r.stderr, /^ct: [^\n]+\n$/);
+      assert.match(r.stderr, why);
+    }
+  } finally {
+    serve.kill('SIGTERM');
+    await serve.waitExit(30_000);
+    web.close();
+  }
 });
 
 test('ct serve refuses a non-loopback API without a token; with one, every request needs it', { timeout: 60_000 }, async () => {

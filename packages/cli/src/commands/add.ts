@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .summary('add torrents to a running ct serve')
     .description('Adds each torrent to the running ct serve, which keeps it across restarts. A .torrent file appears in\n' +
       'the service\'s mount at once; a magnet link or an infohash once its metadata has arrived from peers.')
-    .argument('<torrents...>', '.torrent files, magnet links or infohashes')
+    .argument('<torrents...>', '.torrent files, magnet links, infohashes, or http(s) URLs of .torrent files (fetched by the service)')
     .option('--download-dir <dir>', 'where its data goes (default: the service\'s)')
     .option('--seeds <host:port,...>', 'peers to dial for it, again after every restart', parsePeerList)
     .option('--paused', 'add it stopped (ct resume starts it)')
@@ -33,7 +33,7 @@ async function add(sources: string[], opts: AddOptions): Promise<void> {
   for (const source of sources) {
     const req = await addRequestFor(source);
     const body = {
-      ...(req.magnet !== undefined ? { magnet: req.magnet } : { torrent: req.torrent!.toString('base64') }),
+      ...(req.magnet !== undefined ? { magnet: req.magnet } : req.url !== undefined ? { url: req.url } : { torrent: req.torrent!.toString('base64') }),
       ...(opts.downloadDir ? { downloadDir: path.resolve(opts.downloadDir) } : {}),
       ...(opts.seeds ? { peers: opts.seeds } : {}),
       ...(opts.paused ? { paused: true } : {}),

@@ -1,7 +1,7 @@
 /**
  * The HTTP API of `ct serve`, JSON under /api/v1 (docs/http-api.md):
  *   GET    /api/v1/torrents        every torrent: id, name, state, progress, sizes, where it is
- *   POST   /api/v1/torrents        add one: {"magnet": "..."} or {"torrent": "<base64 .torrent>"},
+ *   POST   /api/v1/torrents        add one: {"magnet": "..."}, {"torrent": "<base64 .torrent>"} or {"url": "..."},
  *                                  optional "downloadDir" and "peers"; 201 with its id (202 for a magnet
  *                                  whose metadata is still on its way)
  *   GET    /api/v1/torrents/ID     one, with its files' progress (ID: an infohash, a prefix, a name)
@@ -122,16 +122,17 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 function parseAdd(body: unknown): AddRequest {
-  if (typeof body !== 'object' || body === null) throw new ApiError(400, 'expected {"magnet": "..."} or {"torrent": "<base64>"}');
+  if (typeof body !== 'object' || body === null) throw new ApiError(400, 'expected {"magnet": "..."}, {"torrent": "<base64>"} or {"url": "..."}');
   const b = body as Record<string, unknown>;
-  const { magnet, torrent, downloadDir, peers, paused } = b;
-  if ((magnet === undefined) === (torrent === undefined)) throw new ApiError(400, 'give exactly one of "magnet" and "torrent"');
+  const { magnet, torrent, url, downloadDir, peers, paused } = b;
+  if ([magnet, torrent, url].filter((x) => x !== undefined).length !== 1) throw new ApiError(400, 'give exactly one of "magnet", "torrent" and "url"');
+  if (url !== undefined && typeof url !== 'string') throw new ApiError(400, '"url" must be a string');
   if (magnet !== undefined && typeof magnet !== 'string') throw new ApiError(400, '"magnet" must be a string');
   if (torrent !== undefined && (typeof torrent !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(torrent))) throw new ApiError(400, '"torrent" must be a base64 string');
   if (downloadDir !== undefined && typeof downloadDir !== 'string') throw new ApiError(400, '"downloadDir" must be a string');
   if (peers !== undefined && !(Array.isArray(peers) && peers.every((p) => typeof p === 'string' && isHostPort(p)))) throw new ApiError(400, '"peers" must be a list of "HOST:PORT" strings');
   if (paused !== undefined && typeof paused !== 'boolean') throw new ApiError(400, '"paused" must be true or false');
-  return { paused, magnet, torrent: torrent === undefined ? undefined : Buffer.from(torrent as string, 'base64'), downloadDir, peers: peers as string[] | undefined };
+  return { paused, magnet, url: url as string | undefined, torrent: torrent === undefined ? undefined : Buffer.from(torrent as string, 'base64'), downloadDir, peers: peers as string[] | undefined };
 }
 
 function isHostPort(s: string): boolean {

@@ -32,10 +32,12 @@ export interface TorrentDetail extends TorrentView {
   files: { path: string; length: number; downloaded: number; progress: number }[];
 }
 
-/** `POST /api/v1/torrents`: exactly one of `magnet` (a magnet link or an infohash) and `torrent`. */
+/** `POST /api/v1/torrents`: exactly one of `magnet` (a magnet link or an infohash), `torrent` and `url`. */
 export interface AddRequest {
   magnet?: string;
   torrent?: Buffer;
+  /** An http(s) URL of a .torrent file, fetched by the service. */
+  url?: string;
   downloadDir?: string;
   /** Peers to dial for it (HOST:PORT), kept across restarts. */
   peers?: string[];

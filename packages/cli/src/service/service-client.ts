@@ -61,9 +61,10 @@ export class ServiceClient {
   }
 }
 
-/** The body of an add from a command-line source: a magnet link, an infohash, or a .torrent file. */
+/** The body of an add from a command-line source: a magnet link, an infohash, a URL, or a .torrent file. */
 export async function addRequestFor(source: string): Promise<AddRequest & { torrent?: Buffer }> {
   if (isMagnet(source) || /^[0-9a-f]{40}$/i.test(source)) return { magnet: source };
+  if (/^https?:\/\//i.test(source)) return { url: source }; // fetched by the service
   try {
     return { torrent: await readFile(source) };
   } catch (err) {

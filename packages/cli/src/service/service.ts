@@ -14,6 +14,7 @@ import { isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type
 import type { TorrentMount } from '@ct/fusefs';
 import { ApiError, type AddRequest, type AddResult, type ServiceApi, type TorrentDetail, type TorrentView } from './api-types.js';
 import { deleteTorrentData } from './delete-data.js';
+import { fetchTorrentFile } from './fetch-torrent.js';
 import type { ServiceRecord, ServiceRegistry } from './service-registry.js';
 
 export interface ServiceOptions {
@@ -93,9 +94,10 @@ export class Service implements ServiceApi {
       this.refuseDuplicate(magnet.infoHashHex);
       entry = { record: { infoHash: magnet.infoHashHex, magnet: source, ...base }, name: magnet.name ?? magnet.infoHashHex };
     } else {
-      const meta = parseMetainfo(req.torrent!);
+      const bytes = req.url !== undefined ? await fetchTorrentFile(req.url) : req.torrent!;
+      const meta = parseMetainfo(bytes);
       this.refuseDuplicate(meta.infoHashHex);
-      await this.opts.registry.saveTorrentFile(meta.infoHashHex, req.torrent!);
+      await this.opts.registry.saveTorrentFile(meta.infoHashHex, bytes);
       entry = { record: { infoHash: meta.infoHashHex, ...base }, name: meta.name, meta };
     }
     await this.opts.registry.save(entry.record);
