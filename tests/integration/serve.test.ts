@@ -264,6 +264,27 @@ test('ct add URL: the service fetches the .torrent; an HTML page, a redirect loo
   }
 });
 
+test('the log: log.format = json gives one object per line; -q keeps info lines out (and beats CT_LOG_LEVEL)', { timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const json = await startServe(['--http', `127.0.0.1:${port}`, '--state-dir', path.join(work, 'state-log'), '--log-format', 'json']);
+  json.kill('SIGTERM');
+  assert.equal(await json.waitExit(30_000), 0);
+  const lines = json.stderr.trim().split('\n');
+  for (const line of lines) {
+    const o = JSON.parse(line) as { time: string; level: string; msg: string };
+    assert.ok(!Number.isNaN(Date.parse(o.time)) && ['error', 'warn', 'info', 'debug'].includes(o.level) && typeof o.msg === 'string', line);
+  }
+  assert.ok(lines.some((l) => l.includes('serving (pid')));
+  const quiet = ct(['serve', '-q', '--no-dht', '--listen', '127.0.0.1:0', '--http', `127.0.0.1:${port}`, '--state-dir', path.join(work, 'state-log')], 'ct serve -q', { CT_LOG_LEVEL: 'debug' });
+  await waitUntil(async () => (await ctRun(['ls', '--server', `http://127.0.0.1:${port}`])).code === 0, 'the quiet service to answer', 30_000);
+  quiet.kill('SIGTERM');
+  assert.equal(await quiet.waitExit(30_000), 0);
+  assert.equal(quiet.stderr, '');
+  const bad = await ctRun(['serve', '--log-level', 'loud']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--log-level <level>' argument 'loud' is invalid: expected one of error, warn, info, debug/);
+});
+
 test('ct serve refuses a non-loopback API without a token; with one, every request needs it', { timeout: 60_000 }, async () => {
   const state = path.join(work, 'state-token');
   const refused = await ctRun(['serve', '--http', '0.0.0.0:0', '--state-dir', state, '--no-dht'], 30_000);

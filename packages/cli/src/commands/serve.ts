@@ -14,6 +14,7 @@ import { loadConfig } from '../config/load-config.js';
 import { serveControl } from '../control/control-socket.js';
 import { prepareMountPoint, type MountFlags } from '../mount-point.js';
 import { listenOption, parseHttp, parseSeconds } from '../options.js';
+import { effectiveLevel, parseLogFormat, parseLogLevel, serviceLog, type LogFormat, type LogLevel } from '../log.js';
 import { examples } from '../output-options.js';
 import { ApiServer } from '../service/api-server.js';
 import { ServiceMetrics } from '../service/metrics.js';
@@ -25,6 +26,10 @@ import { onShutdown, openSession } from '../swarm.js';
 
 interface ServeOptions extends SourceOptions, MountFlags {
   mount?: string;
+  logLevel?: LogLevel;
+  logFormat: LogFormat;
+  quiet?: boolean;
+  verbose?: boolean;
   watchDir?: string;
   http: string;
   config?: string;
@@ -53,13 +58,21 @@ export function register(program: Command): void {
     .option('--eagain', 'fail timed-out reads with EAGAIN instead of EIO')
     .option('--download-all', 'fetch every torrent in full, not just what is read through the mount')
     .option('--allow-other', 'let other users read the mount')
-    .addOption(listenOption());
+    .addOption(listenOption())
+    .addOption(new Option('--log-level <level>', 'log error, warn, info or debug').argParser(parseLogLevel).default(undefined, 'info'))
+    .addOption(new Option('--log-format <format>', 'text (ct: ...) or json (one object per line)').argParser(parseLogFormat).default('text'))
+    .addOption(new Option('-q, --quiet', 'log warnings and errors only (--log-level warn)').conflicts('verbose'))
+    .option('-v, --verbose', 'log debug events too: peers connecting and leaving, hash failures (--log-level debug)');
   examples(cmd, [
     'ct serve --mount ~/torrents --listen 0.0.0.0:6881',
     "ct add 'magnet:?xt=urn:btih:...'; ls ~/torrents",
     'CT_HTTP_TOKEN=secret ct serve --http 0.0.0.0:4444',
   ]);
-  cmd.action((opts: ServeOptions) => serve(opts));
+  cmd.action((opts: ServeOptions, command: Command) => {
+    // -q and -v are flags: they beat a log.level from the config or the environment, not --log-level.
+    if (command.getOptionValueSource('logLevel') !== 'cli' && (opts.quiet || opts.verbose)) opts.logLevel = undefined;
+    return serve(opts);
+  });
 }
 
 function isLoopback(host: string): boolean {
@@ -74,7 +87,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   }
   const mountPoint = opts.mount === undefined ? undefined : path.resolve(opts.mount);
   if (mountPoint) prepareMountPoint(mountPoint, !!opts.mkdir);
-  const log = (message: string) => process.stderr.write(`ct: ${message}\n`);
+  const log = serviceLog(effectiveLevel(opts), opts.logFormat);
   const { stateDir } = discoveryOptions(opts);
   const session = await openSession(opts.listen, opts);
   // Metrics read the service at scrape time; the mount tells them of each read.
@@ -86,7 +99,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   }) : undefined;
   service = new Service({
     session, mount: fuse, log,
-    registry: new ServiceRegistry(stateDir!, log),
+    registry: new ServiceRegistry(stateDir!, (m) => log(m, 'warn')),
     downloadDir: path.resolve(opts.downloadDir),
     onDemand: !!fuse && !opts.downloadAll,
   });
@@ -98,7 +111,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   const stop = () => {
     stopping ??= (async () => {
       watch?.stop();
-      await fuse?.unmount().catch((err: Error) => log(err.message));
+      await fuse?.unmount().catch((err: Error) => log(err.message, 'error'));
       control?.close();
       await api.close();
       await session.close(); // saves every torrent's resume data

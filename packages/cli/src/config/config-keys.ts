@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_READ_TIMEOUT_MS } from '@ct/fusefs';
+import { parseLogFormat, parseLogLevel } from '../log.js';
 import { parseListen, parsePeerList, parseSeconds } from '../options.js';
 import { defaultStateDir } from './default-paths.js';
 
@@ -88,6 +89,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'mount.allow_other', help: 'let other users read the mount', fallback: false, option: 'allowOther', flag: '--allow-other', parse: bool },
   { name: 'mount.download_all', help: 'fetch every file in the background, not just what is read', fallback: false, option: 'downloadAll', flag: '--download-all', parse: bool },
   { name: 'service.watch_dir', help: 'ct serve adds .torrent and .magnet files dropped here (renamed .added or .invalid)', fallback: undefined, fallbackText: 'none', option: 'watchDir', flag: '--watch-dir <dir>', only: ['serve'], parse: pathValue },
+  { name: 'log.level', help: 'what ct serve logs: error, warn, info or debug (-q is warn, -v debug)', fallback: 'info', option: 'logLevel', flag: '--log-level <level>', only: ['serve'], parse: (raw) => reword(parseLogLevel)(text(raw)) },
+  { name: 'log.format', help: 'how ct serve logs each event: text (ct: ...) or json (one object per line)', fallback: 'text', option: 'logFormat', flag: '--log-format <format>', only: ['serve'], parse: (raw) => reword(parseLogFormat)(text(raw)) },
   { name: 'http.listen', help: 'where ct serve answers its HTTP API (HOST:PORT), and where ct add/rm/ls find it', fallback: '127.0.0.1:4444', option: 'http', flag: '--http <host:port>', only: ['serve'], parse: hostPort },
   { name: 'http.token', help: 'the bearer token the HTTP API requires (needed to listen beyond loopback)', fallback: undefined, fallbackText: 'none', parse: text },
 ];

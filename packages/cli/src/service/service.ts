@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type Torrent } from '@ct/engine';
 import type { TorrentMount } from '@ct/fusefs';
+import type { ServiceLog } from '../log.js';
 import { ApiError, type AddRequest, type AddResult, type ServiceApi, type TorrentDetail, type TorrentView } from './api-types.js';
 import { deleteTorrentData } from './delete-data.js';
 import { fetchTorrentFile } from './fetch-torrent.js';
@@ -25,7 +26,7 @@ export interface ServiceOptions {
   downloadDir: string;
   /** Fetch only what is read (with a mount and without --download-all). */
   onDemand: boolean;
-  log: (message: string) => void;
+  log: ServiceLog;
 }
 
 /** One torrent of the service, running or not. */
@@ -55,7 +56,7 @@ export class Service implements ServiceApi {
     const records = await this.opts.registry.list();
     await Promise.all(records.map(async (record) => {
       const meta = await readFile(this.opts.registry.torrentFile(record.infoHash)).then((b) => parseMetainfo(b), () => undefined);
-      if (!meta && !record.magnet) return this.opts.log(`no metadata for ${record.infoHash} and no magnet link: left out`);
+      if (!meta && !record.magnet) return this.opts.log(`no metadata for ${record.infoHash} and no magnet link: left out`, 'warn');
       const entry: Entry = { record, name: meta?.name ?? parseMagnet(record.magnet!).name ?? record.infoHash, meta };
       this.entries.set(record.infoHash, entry);
       if (!record.paused) await this.run(entry);
@@ -226,6 +227,11 @@ export class Service implements ServiceApi {
   private show(entry: Entry, torrent: Torrent): void {
     entry.torrent = torrent;
     torrent.on('error', (err) => this.failed(entry, err));
+    const name = torrent.metainfo.name;
+    torrent.on('hash-failed', (piece, peers) => this.opts.log(`${name}: piece ${piece} failed its hash check (from ${peers.join(', ') || '?'})`, 'warn'));
+    torrent.on('peer-banned', (peer, reason) => this.opts.log(`${name}: banned ${peer}: ${reason}`, 'warn'));
+    torrent.on('peer-connected', (peer) => this.opts.log(`${name}: connected to ${peer}`, 'debug'));
+    torrent.on('peer-disconnected', (peer, reason) => this.opts.log(`${name}: disconnected from ${peer}: ${reason}`, 'debug'));
     if (this.opts.mount) entry.mountPath = this.opts.mount.add(torrent);
     const { trusted, hashed } = torrent.startupCheck;
     this.opts.log(`serving ${torrent.metainfo.name} (${torrent.infoHashHex})${entry.mountPath ? ` at ${entry.mountPath}` : ''}; ` +
@@ -234,6 +240,6 @@ export class Service implements ServiceApi {
 
   private failed(entry: Entry, err: Error): void {
     entry.error = err.message.split('\n')[0];
-    this.opts.log(`${entry.name}: ${entry.error}`);
+    this.opts.log(`${entry.name}: ${entry.error}`, 'error');
   }
 }

@@ -8,12 +8,13 @@
  */
 import { readFile, readdir, rename, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { ServiceLog } from '../log.js';
 import type { AddRequest, AddResult } from './api-types.js';
 
 export interface WatchFolderOptions {
   dir: string;
   add: (req: AddRequest) => Promise<AddResult>;
-  log: (message: string) => void;
+  log: ServiceLog;
   intervalMs?: number;
 }
 
@@ -43,7 +44,7 @@ export class WatchFolder {
     this.scanning = true;
     try {
       const names = await readdir(this.opts.dir).catch((err: Error) => {
-        this.opts.log(`watch folder ${this.opts.dir}: ${err.message}`);
+        this.opts.log(`watch folder ${this.opts.dir}: ${err.message}`, 'warn');
         return [] as string[];
       });
       for (const name of names.filter((n) => /\.(torrent|magnet)$/i.test(n))) await this.take(name);
@@ -69,9 +70,9 @@ export class WatchFolder {
       this.opts.log(`watch folder: added ${name} (${added.id})`);
       outcome = 'added';
     } catch (err) {
-      this.opts.log(`watch folder: ${name} is invalid: ${(err as Error).message.split('\n')[0]}`);
+      this.opts.log(`watch folder: ${name} is invalid: ${(err as Error).message.split('\n')[0]}`, 'warn');
       outcome = 'invalid';
     }
-    await rename(file, `${file}.${outcome}`).catch((err: Error) => this.opts.log(`watch folder: cannot rename ${name}: ${err.message}`));
+    await rename(file, `${file}.${outcome}`).catch((err: Error) => this.opts.log(`watch folder: cannot rename ${name}: ${err.message}`, 'error'));
   }
 }
