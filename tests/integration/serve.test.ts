@@ -183,8 +183,12 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
   holder.child.stdin.write('\n');
   assert.match((await holder.waitFor(/ERR:\w+|READ/, 30_000))[0], /ERR:EIO/);
   await gone(mnt, 'set');
-  assert.equal((await cli(['add', t.set, '--seeds', seeds.set])).code, 0);
-  assert.deepEqual(await readThroughMount([path.join(mnt, 'set', 'b', 'd.txt')]), [await sha1(path.join(src, 'set', 'b', 'd.txt'))]);
+  // Added again, into a category: DIR/<category>/set.
+  const badCategory = await cli(['add', t.set, '--category', '../up']);
+  assert.equal(badCategory.code, 2);
+  assert.match(badCategory.stderr, /"category" must be a folder name/);
+  assert.equal((await cli(['add', t.set, '--seeds', seeds.set, '--category', 'datasets'])).code, 0);
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'datasets', 'set', 'b', 'd.txt')]), [await sha1(path.join(src, 'set', 'b', 'd.txt'))]);
 
   serve.kill('SIGTERM');
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
@@ -195,7 +199,7 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
   const after = JSON.parse((await cli(['ls', '--json'])).stdout) as { name: string; state: string; progress: number }[];
   assert.equal(after.find((x) => x.name === 'clip.bin')?.state, 'paused');
   assert.ok((after.find((x) => x.name === 'set')?.progress ?? 0) > 0, 'what was read before the restart is still there');
-  assert.deepEqual(await readThroughMount([path.join(mnt, 'set', 'a.bin')]), [await sha1(path.join(src, 'set', 'a.bin'))]);
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'datasets', 'set', 'a.bin')]), [await sha1(path.join(src, 'set', 'a.bin'))]);
 
   // ct rm --delete-data takes the files with it; ct rm of what is not there is a usage error.
   assert.ok(await exists(path.join(dl, 'clip.bin')));

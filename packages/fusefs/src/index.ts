@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 
 export { TorrentMount, DEFAULT_READ_TIMEOUT_MS, type TorrentMountOptions, type MountStatus } from './torrent-mount.js';
-export { MountTree, type TreeNode, type TreeSource, type TreeSourceFile } from './mount-tree.js';
+export { MountTree, isPathComponent, type TreeNode, type TreeSource, type TreeSourceFile } from './mount-tree.js';
 export { STATUS_XATTRS } from './fuse-ops.js';
 export type { TorrentStatus, FileStatus, RootStatus } from './status.js';
 

@@ -7,7 +7,9 @@
  * torrent, a single-file torrent's file sits at the root. Names arrive sanitised by the engine
  * (no `..`, `/`, NUL or empty components; duplicates inside a torrent already suffixed); only
  * names at the root can still clash between torrents, and those get a stable ` (n)` suffix in
- * the order torrents were added. Pad files never appear; BEP 47 symlinks are symlinks.
+ * the order torrents were added. Pad files never appear; BEP 47 symlinks are symlinks. A torrent
+ * with a category sits in a folder of that name at the root, shared by the category's torrents
+ * and gone with the last of them.
  */
 import * as posix from 'node:path/posix';
 import { freeName } from '@ct/engine';
@@ -21,6 +23,8 @@ export interface TreeSource {
   readonly files: readonly TreeSourceFile[];
   /** Timestamps of every node of this torrent. */
   readonly time: Date;
+  /** A folder at the root the torrent goes into (`ct serve`'s categories): one path component. */
+  readonly category?: string;
 }
 
 export interface TreeSourceFile {
@@ -63,6 +67,8 @@ export class MountTree {
   private readonly nodes = new Map<string, TreeNode>();
   /** Torrent id -> the path of its top node (folder or single file). */
   private readonly tops = new Map<string, string>();
+  /** Category -> the path of its folder at the root (suffixed if a torrent had the name first). */
+  private readonly categories = new Map<string, string>();
 
   constructor(readonly createdAt = new Date()) {
     this.nodes.set('/', { kind: 'dir', path: '/', time: createdAt, children: [], torrentRoot: false });
@@ -81,34 +87,46 @@ export class MountTree {
     return this.nodes.size;
   }
 
-  /** Adds a torrent under the root; returns the path it got. Adding the same id twice is refused. */
+  /** Adds a torrent under the root (or its category's folder); returns the path it got. Adding the same id twice is refused. */
   add(src: TreeSource): string {
     if (this.tops.has(src.id)) throw new Error(`torrent ${src.id} is already mounted`);
-    const root = this.nodes.get('/') as DirNode;
-    const topName = freeName(src.name, (n) => root.children.includes(n));
-    const top = `/${topName}`;
+    const parentPath = src.category === undefined ? '/' : this.categoryDir(src.category, src.time);
+    const parent = this.nodes.get(parentPath) as DirNode;
+    const topName = freeName(src.name, (n) => parent.children.includes(n));
+    const top = posix.join(parentPath, topName);
     this.tops.set(src.id, top);
+    parent.children.push(topName);
     if (!src.multiFile) {
-      const f = src.files[0];
-      root.children.push(topName);
-      this.nodes.set(top, fileOrLink(top, f, src, ''));
+      this.nodes.set(top, fileOrLink(top, src.files[0], src, ''));
       return top;
     }
-    root.children.push(topName);
     this.nodes.set(top, { kind: 'dir', path: top, time: src.time, torrent: src.id, children: [], torrentRoot: true });
     for (const f of src.files) {
       const parts = f.path.split('/');
       let dir = top;
       for (const part of parts.slice(0, -1)) dir = this.ensureDir(dir, part, src);
       const name = parts[parts.length - 1];
-      const parent = this.nodes.get(dir) as DirNode;
+      const dirNode = this.nodes.get(dir) as DirNode;
       // The engine already made paths distinct; a clash here would be a bug, not a name to fix.
-      if (parent.children.includes(name)) continue;
-      parent.children.push(name);
+      if (dirNode.children.includes(name)) continue;
+      dirNode.children.push(name);
       const p = posix.join(dir, name);
       this.nodes.set(p, fileOrLink(p, f, src, top));
     }
     return top;
+  }
+
+  private categoryDir(category: string, time: Date): string {
+    if (!isPathComponent(category)) throw new Error(`not a category name: ${JSON.stringify(category)}`);
+    const existing = this.categories.get(category);
+    if (existing) return existing;
+    const root = this.nodes.get('/') as DirNode;
+    const name = freeName(category, (n) => root.children.includes(n));
+    const p = `/${name}`;
+    root.children.push(name);
+    this.nodes.set(p, { kind: 'dir', path: p, time, children: [], torrentRoot: false });
+    this.categories.set(category, p);
+    return p;
   }
 
   private ensureDir(parentPath: string, name: string, src: TreeSource): string {
@@ -120,14 +138,21 @@ export class MountTree {
     return p;
   }
 
-  /** Takes a torrent out of the tree (its folder or file disappears from the root); false if absent. */
+  /** Takes a torrent out of the tree (its folder or file disappears, an emptied category folder too); false if absent. */
   remove(id: string): boolean {
     const top = this.tops.get(id);
     if (top === undefined) return false;
     this.tops.delete(id);
     for (const [p, n] of this.nodes) if (n.torrent === id) this.nodes.delete(p);
-    const root = this.nodes.get('/') as DirNode;
-    root.children.splice(root.children.indexOf(top.slice(1)), 1);
+    const parentPath = posix.dirname(top);
+    const parent = this.nodes.get(parentPath) as DirNode;
+    parent.children.splice(parent.children.indexOf(posix.basename(top)), 1);
+    if (parentPath !== '/' && parent.children.length === 0) {
+      this.nodes.delete(parentPath);
+      const root = this.nodes.get('/') as DirNode;
+      root.children.splice(root.children.indexOf(parentPath.slice(1)), 1);
+      for (const [c, p] of this.categories) if (p === parentPath) this.categories.delete(c);
+    }
     return true;
   }
 
@@ -142,6 +167,11 @@ export class MountTree {
     for (const c of dir.children) if (this.nodes.get(posix.join(dir.path, c))?.kind === 'dir') n++;
     return n;
   }
+}
+
+/** One safe path component: not empty, `.` or `..`, no `/` or NUL, at most 255 bytes. */
+export function isPathComponent(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\0]/.test(name) && Buffer.byteLength(name) <= 255;
 }
 
 function fileOrLink(p: string, f: TreeSourceFile, src: TreeSource, top: string): TreeNode {

@@ -58,8 +58,8 @@ export class TorrentMount {
     });
   }
 
-  /** Shows a torrent in the mount (before or after mounting); returns its path in the mount. */
-  add(torrent: Torrent): string {
+  /** Shows a torrent in the mount (before or after mounting), in a category's folder if given; returns its path in the mount. */
+  add(torrent: Torrent, category?: string): string {
     const m = torrent.metainfo;
     this.torrents.set(torrent.infoHashHex, torrent);
     return this.tree.add({
@@ -67,6 +67,7 @@ export class TorrentMount {
       name: m.name,
       multiFile: m.multiFile,
       time: m.creationDate ?? this.tree.createdAt,
+      category,
       files: torrent.files.map((f) => ({ path: f.path, length: f.length, index: f.index, symlinkTarget: f.symlinkTarget })),
     });
   }

@@ -66,3 +66,22 @@ test('a removed torrent leaves no node behind; the others stay; its name is free
   assert.ok(tree.get('/data (1)/z'));
   assert.equal(tree.add(multi('c', 'data', ['w'])), '/data');
 });
+
+test('categories: torrents of a category share a folder at the root, which goes with the last of them; a clash with a torrent is suffixed', () => {
+  const tree = new MountTree(time);
+  tree.add(multi('x', 'films', ['a.mkv']));
+  assert.equal(tree.add({ ...multi('a', 'Album', ['01.flac']), category: 'music' }), '/music/Album');
+  assert.equal(tree.add({ id: 'b', name: 'song.mp3', multiFile: false, time, files: [{ path: 'song.mp3', length: 3, index: 0 }], category: 'music' }), '/music/song.mp3');
+  assert.equal(tree.add({ ...multi('c', 'Clip', ['c.mkv']), category: 'films' }), '/films (1)/Clip', 'the name was a torrent\'s first');
+  const root = tree.get('/');
+  assert.ok(root?.kind === 'dir');
+  assert.deepEqual(root.children, ['films', 'music', 'films (1)']);
+  assert.equal(tree.get('/music/Album/01.flac')?.kind, 'file');
+  tree.remove('a');
+  assert.deepEqual((tree.get('/music') as { children: string[] }).children, ['song.mp3']);
+  tree.remove('b');
+  assert.equal(tree.get('/music'), undefined, 'an empty category folder goes');
+  assert.deepEqual(root.children, ['films', 'films (1)']);
+  assert.equal(tree.add({ ...multi('a', 'Album', ['01.flac']), category: 'music' }), '/music/Album', 'and comes back');
+  for (const bad of ['', '.', '..', 'a/b', 'nul\0']) assert.throws(() => tree.add({ ...multi('z', 'Z', ['z']), category: bad }), /not a category name/);
+});

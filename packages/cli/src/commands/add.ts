@@ -10,6 +10,7 @@ interface AddOptions extends ClientOptions {
   downloadDir?: string;
   seeds?: string[];
   paused?: boolean;
+  category?: string;
   json?: boolean;
 }
 
@@ -22,6 +23,7 @@ export function register(program: Command): void {
     .option('--download-dir <dir>', 'where its data goes (default: the service\'s)')
     .option('--seeds <host:port,...>', 'peers to dial for it, again after every restart', parsePeerList)
     .option('--paused', 'add it stopped (ct resume starts it)')
+    .option('--category <name>', 'show it in the mount under DIR/<name>/')
     .option('--json', 'print JSON lines: {"id", "name", "pending"}');
   addClientOptions(cmd);
   examples(cmd, ["ct add 'magnet:?xt=urn:btih:...'", 'ct add movie.torrent --download-dir /srv/media', 'ct add dataset.torrent --server http://10.0.0.2:4444']);
@@ -37,6 +39,7 @@ async function add(sources: string[], opts: AddOptions): Promise<void> {
       ...(opts.downloadDir ? { downloadDir: path.resolve(opts.downloadDir) } : {}),
       ...(opts.seeds ? { peers: opts.seeds } : {}),
       ...(opts.paused ? { paused: true } : {}),
+      ...(opts.category ? { category: opts.category } : {}),
     };
     const added = await client.request<AddResult>('POST', '/api/v1/torrents', body);
     if (opts.json) process.stdout.write(`${JSON.stringify(added)}\n`);

@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { CtError, closeServer, listenServer, parseHostPort } from '@ct/engine';
+import { isPathComponent } from '@ct/fusefs';
 import { ApiError, type AddRequest, type ServiceApi } from './api-types.js';
 
 /** A .torrent of up to 8 MiB, base64 in JSON. */
@@ -124,7 +125,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 function parseAdd(body: unknown): AddRequest {
   if (typeof body !== 'object' || body === null) throw new ApiError(400, 'expected {"magnet": "..."}, {"torrent": "<base64>"} or {"url": "..."}');
   const b = body as Record<string, unknown>;
-  const { magnet, torrent, url, downloadDir, peers, paused } = b;
+  const { magnet, torrent, url, downloadDir, peers, paused, category } = b;
   if ([magnet, torrent, url].filter((x) => x !== undefined).length !== 1) throw new ApiError(400, 'give exactly one of "magnet", "torrent" and "url"');
   if (url !== undefined && typeof url !== 'string') throw new ApiError(400, '"url" must be a string');
   if (magnet !== undefined && typeof magnet !== 'string') throw new ApiError(400, '"magnet" must be a string');
@@ -132,7 +133,8 @@ function parseAdd(body: unknown): AddRequest {
   if (downloadDir !== undefined && typeof downloadDir !== 'string') throw new ApiError(400, '"downloadDir" must be a string');
   if (peers !== undefined && !(Array.isArray(peers) && peers.every((p) => typeof p === 'string' && isHostPort(p)))) throw new ApiError(400, '"peers" must be a list of "HOST:PORT" strings');
   if (paused !== undefined && typeof paused !== 'boolean') throw new ApiError(400, '"paused" must be true or false');
-  return { paused, magnet, url: url as string | undefined, torrent: torrent === undefined ? undefined : Buffer.from(torrent as string, 'base64'), downloadDir, peers: peers as string[] | undefined };
+  if (category !== undefined && !(typeof category === 'string' && isPathComponent(category))) throw new ApiError(400, '"category" must be a folder name (not empty, ".", ".." or with a "/")');
+  return { paused, category, magnet, url: url as string | undefined, torrent: torrent === undefined ? undefined : Buffer.from(torrent as string, 'base64'), downloadDir, peers: peers as string[] | undefined };
 }
 
 function isHostPort(s: string): boolean {

@@ -21,6 +21,7 @@ export interface TorrentView {
   downloadDir: string;
   addedAt: string;
   paused: boolean;
+  category?: string;
   /** Where it is in the mount, when there is one and its metadata is known. */
   mountPath?: string;
   /** The last thing that went wrong for it (a failed start, a fatal disk error). */
@@ -43,6 +44,8 @@ export interface AddRequest {
   peers?: string[];
   /** Added stopped: nothing is fetched or seeded until resumed. */
   paused?: boolean;
+  /** Shown in the mount under `DIR/<category>/` (one path component). */
+  category?: string;
 }
 
 export interface AddResult {

@@ -17,6 +17,8 @@ export interface ServiceRecord {
   readonly magnet?: string;
   /** Peers given at add (`--seeds`), dialed again after every restart. */
   readonly peers?: readonly string[];
+  /** The folder of the mount it shows in (`ct add --category`). */
+  readonly category?: string;
   /** Paused with `ct pause`: stays stopped across restarts until `ct resume`. */
   readonly paused?: boolean;
 }
@@ -39,7 +41,7 @@ export class ServiceRegistry {
     for (const name of names.filter((n) => /^[0-9a-f]{40}\.json$/.test(n)).sort()) {
       try {
         const r = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as Partial<ServiceRecord>;
-        if (r.infoHash !== name.slice(0, 40) || typeof r.downloadDir !== 'string' || typeof r.addedAt !== 'string' || (r.magnet !== undefined && typeof r.magnet !== 'string') || (r.peers !== undefined && !(Array.isArray(r.peers) && r.peers.every((p) => typeof p === 'string'))) || (r.paused !== undefined && typeof r.paused !== 'boolean')) throw new Error('not a service record');
+        if (r.infoHash !== name.slice(0, 40) || typeof r.downloadDir !== 'string' || typeof r.addedAt !== 'string' || (r.magnet !== undefined && typeof r.magnet !== 'string') || (r.peers !== undefined && !(Array.isArray(r.peers) && r.peers.every((p) => typeof p === 'string'))) || (r.paused !== undefined && typeof r.paused !== 'boolean') || (r.category !== undefined && typeof r.category !== 'string')) throw new Error('not a service record');
         out.push(r as ServiceRecord);
       } catch (err) {
         this.warn(`ignoring ${path.join(this.dir, name)}: ${(err as Error).message}`);

@@ -86,7 +86,7 @@ export class Service implements ServiceApi {
 
   async add(req: AddRequest): Promise<AddResult> {
     const base = { downloadDir: path.resolve(req.downloadDir ?? this.opts.downloadDir), addedAt: new Date().toISOString(),
-      ...(req.peers?.length ? { peers: req.peers } : {}), ...(req.paused ? { paused: true } : {}) };
+      ...(req.peers?.length ? { peers: req.peers } : {}), ...(req.paused ? { paused: true } : {}), ...(req.category ? { category: req.category } : {}) };
     let entry: Entry;
     if (req.magnet !== undefined) {
       const source = INFOHASH.test(req.magnet) ? `magnet:?xt=urn:btih:${req.magnet.toLowerCase()}` : req.magnet;
@@ -159,6 +159,7 @@ export class Service implements ServiceApi {
       downloadDir: e.record.downloadDir,
       addedAt: e.record.addedAt,
       paused: !!e.record.paused,
+      ...(e.record.category ? { category: e.record.category } : {}),
       ...(e.mountPath ? { mountPath: e.mountPath } : {}),
       ...(e.error ? { error: e.error } : {}),
     };
@@ -232,7 +233,7 @@ export class Service implements ServiceApi {
     torrent.on('peer-banned', (peer, reason) => this.opts.log(`${name}: banned ${peer}: ${reason}`, 'warn'));
     torrent.on('peer-connected', (peer) => this.opts.log(`${name}: connected to ${peer}`, 'debug'));
     torrent.on('peer-disconnected', (peer, reason) => this.opts.log(`${name}: disconnected from ${peer}: ${reason}`, 'debug'));
-    if (this.opts.mount) entry.mountPath = this.opts.mount.add(torrent);
+    if (this.opts.mount) entry.mountPath = this.opts.mount.add(torrent, entry.record.category);
     const { trusted, hashed } = torrent.startupCheck;
     this.opts.log(`serving ${torrent.metainfo.name} (${torrent.infoHashHex})${entry.mountPath ? ` at ${entry.mountPath}` : ''}; ` +
       `${trusted} pieces trusted from resume data, ${hashed} hashed`);
