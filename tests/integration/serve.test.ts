@@ -236,7 +236,7 @@ test('the watch folder: a .torrent and a .magnet dropped there are added and ren
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
 });
 
-test('ct add URL: the service fetches the .torrent; an HTML page, a redirect loop and an oversized file are one-line refusals', { timeout: 90_000 }, async () => {
+test('ct add URL: the service fetches the .torrent, and the event stream tells; an HTML page, a redirect loop and an oversized file are one-line refusals', { timeout: 90_000 }, async () => {
   const torrentBytes = await readFile(t.set);
   const web = createServer((req, res) => {
     if (req.url === '/set.torrent') return void res.writeHead(200, { 'Content-Type': 'application/x-bittorrent' }).end(torrentBytes);
@@ -251,10 +251,26 @@ test('ct add URL: the service fetches the .torrent; an HTML page, a redirect loo
   const base = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
   const url = `http://127.0.0.1:${await freePort()}`;
   const serve = await startServe(['--http', url.slice(7), '--state-dir', path.join(work, 'state-url'), '--download-dir', path.join(work, 'dl-url')]);
+  // The event stream, read while the torrent is added and removed.
+  const stop = new AbortController();
+  let stream = '';
+  const events = await fetch(`${url}/api/v1/events`, { signal: stop.signal });
+  assert.equal(events.headers.get('content-type'), 'text/event-stream');
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of events.body!) stream += decoder.decode(chunk as Uint8Array, { stream: true });
+  })().catch(() => undefined);
   try {
     const ok = await ctRun(['add', `${base}/moved`, '--server', url]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, new RegExp(`^added set \\(${setMeta.infoHashHex}\\)\n$`));
+    assert.equal((await ctRun(['rm', 'set', '--server', url])).code, 0);
+    await waitUntil(() => /event: removed\ndata: \{"id":"[0-9a-f]{40}","name":"set"/.test(stream), 'the removed event', 10_000);
+    assert.match(stream, new RegExp(`event: added\ndata: \\{"id":"${setMeta.infoHashHex}","name":"set"`));
+    assert.match(stream, /event: progress\ndata: \[/);
+    stop.abort();
+    await reading;
+    assert.equal((await ctRun(['add', `${base}/set.torrent`, '--server', url])).code, 0);
     for (const [pathName, why] of [['/login', /is an HTML page, not a \.torrent file/], ['/a', /redirect loop/], ['/huge', /over the 8388608-byte limit/], ['/gone', /HTTP 404/]] as const) {
       const r = await ctRun(['add', base + pathName, '--server', url]);
       assert.equal(r.code, 2, `${pathName}: ${r.stderr}`);

@@ -17,6 +17,7 @@ import { listenOption, parseHttp, parseSeconds } from '../options.js';
 import { effectiveLevel, parseLogFormat, parseLogLevel, serviceLog, type LogFormat, type LogLevel } from '../log.js';
 import { examples } from '../output-options.js';
 import { ApiServer } from '../service/api-server.js';
+import { EventStream } from '../service/event-stream.js';
 import { ServiceMetrics } from '../service/metrics.js';
 import { Service } from '../service/service.js';
 import { ServiceRegistry } from '../service/service-registry.js';
@@ -92,6 +93,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   const session = await openSession(opts.listen, opts);
   // Metrics read the service at scrape time; the mount tells them of each read.
   let service: Service | undefined;
+  const events = new EventStream(() => service?.list() ?? []);
   const metrics = new ServiceMetrics(() => service?.snapshot() ?? []);
   const fuse = mountPoint ? new TorrentMount(mountPoint, {
     readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther,
@@ -102,10 +104,11 @@ async function serve(opts: ServeOptions): Promise<void> {
     registry: new ServiceRegistry(stateDir!, (m) => log(m, 'warn')),
     downloadDir: path.resolve(opts.downloadDir),
     onDemand: !!fuse && !opts.downloadAll,
+    onEvent: (event, view) => events.emit(event, view),
   });
   const added = service;
   const watch = opts.watchDir ? new WatchFolder({ dir: path.resolve(opts.watchDir), add: (req) => added.add(req), log }) : undefined;
-  const api = new ApiServer(service, { token, files: new TorrentHttpServer(session, '/files'), metrics });
+  const api = new ApiServer(service, { token, files: new TorrentHttpServer(session, '/files'), metrics, events });
   let control: Awaited<ReturnType<typeof serveControl>> | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -113,6 +116,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       watch?.stop();
       await fuse?.unmount().catch((err: Error) => log(err.message, 'error'));
       control?.close();
+      events.close();
       await api.close();
       await session.close(); // saves every torrent's resume data
     })();

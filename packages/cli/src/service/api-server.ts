@@ -8,6 +8,7 @@
  *   DELETE /api/v1/torrents/ID     remove it (its data stays unless ?delete_data=1)
  *   POST   /api/v1/torrents/ID/pause, /resume   stop it / start it again (kept across restarts)
  *   GET    /files/...              the files themselves, with Range (TorrentHttpServer)
+ *   GET    /api/v1/events          server-sent events: added, removed, paused, resumed, error, progress
  *   GET    /metrics                Prometheus text (metrics.ts)
  * The service's logic stays in the Service it is given; this file only speaks HTTP: bodies are
  * bounded, errors are {"error": "..."} with a status that says whose fault it was, and with a
@@ -27,6 +28,8 @@ export interface ApiServerOptions {
   token?: string;
   /** Answers `/files/...`: the Range file server of every running torrent. */
   files?: { respond(req: IncomingMessage, res: ServerResponse): void };
+  /** Answers `/api/v1/events`, server-sent events. */
+  events?: { attach(req: IncomingMessage, res: ServerResponse): void };
   /** Answers `/metrics`, Prometheus text. */
   metrics?: { text(): Promise<{ contentType: string; body: string }> };
 }
@@ -62,7 +65,11 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.authorized(req)) return send(res, 401, { error: 'a bearer token is needed (http.token or CT_HTTP_TOKEN)' });
     const url = new URL(req.url ?? '/', 'http://ct');
-    const { files, metrics } = this.opts;
+    const { files, metrics, events } = this.opts;
+    if (events && url.pathname === '/api/v1/events') {
+      if (req.method !== 'GET') return notAllowed(res, 'GET');
+      return events.attach(req, res);
+    }
     if (files && (url.pathname === '/files' || url.pathname.startsWith('/files/'))) return files.respond(req, res);
     if (metrics && url.pathname === '/metrics') {
       if (req.method !== 'GET') return notAllowed(res, 'GET');

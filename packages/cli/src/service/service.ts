@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type Torrent } from '@ct/engine';
 import type { TorrentMount } from '@ct/fusefs';
 import type { ServiceLog } from '../log.js';
+import type { ServiceEvent } from './event-stream.js';
 import { ApiError, type AddRequest, type AddResult, type ServiceApi, type TorrentDetail, type TorrentView } from './api-types.js';
 import { deleteTorrentData } from './delete-data.js';
 import { fetchTorrentFile } from './fetch-torrent.js';
@@ -27,6 +28,8 @@ export interface ServiceOptions {
   /** Fetch only what is read (with a mount and without --download-all). */
   onDemand: boolean;
   log: ServiceLog;
+  /** Told of what happens to torrents (the API's event stream). */
+  onEvent?: (event: ServiceEvent, view: TorrentView) => void;
 }
 
 /** One torrent of the service, running or not. */
@@ -104,6 +107,7 @@ export class Service implements ServiceApi {
     await this.opts.registry.save(entry.record);
     this.entries.set(entry.record.infoHash, entry);
     this.opts.log(`added ${entry.name} (${entry.record.infoHash})${req.paused ? ', paused' : ''}`);
+    this.opts.onEvent?.('added', this.view(entry));
     if (!req.paused) await this.run(entry);
     return { id: entry.record.infoHash, name: entry.name, pending: !entry.meta };
   }
@@ -115,6 +119,7 @@ export class Service implements ServiceApi {
     await this.opts.registry.remove(entry.record.infoHash);
     if (deleteData && entry.meta) await deleteTorrentData(entry.meta, entry.record.downloadDir);
     this.opts.log(`removed ${entry.name}${deleteData ? ' and its data' : ''}`);
+    this.opts.onEvent?.('removed', this.view(entry));
   }
 
   async pause(id: string): Promise<TorrentView> {
@@ -124,6 +129,7 @@ export class Service implements ServiceApi {
       await this.opts.registry.save(entry.record);
       await this.stop(entry);
       this.opts.log(`paused ${entry.name}`);
+      this.opts.onEvent?.('paused', this.view(entry));
     }
     return this.view(entry);
   }
@@ -136,6 +142,7 @@ export class Service implements ServiceApi {
       await this.opts.registry.save(entry.record);
       this.opts.log(`resumed ${entry.name}`);
       await this.run(entry);
+      this.opts.onEvent?.('resumed', this.view(entry));
     }
     return this.view(entry);
   }
@@ -242,5 +249,6 @@ export class Service implements ServiceApi {
   private failed(entry: Entry, err: Error): void {
     entry.error = err.message.split('\n')[0];
     this.opts.log(`${entry.name}: ${entry.error}`, 'error');
+    this.opts.onEvent?.('error', this.view(entry));
   }
 }
