@@ -318,6 +318,11 @@ test('ct serve refuses a non-loopback API without a token; with one, every reque
   const allowed = ct(['ls', '--server', `http://127.0.0.1:${port}`], 'ct ls', { CT_HTTP_TOKEN: 'sesame' });
   assert.equal(await allowed.waitExit(30_000), 0, allowed.stderr);
   assert.match(allowed.stdout, /no torrents/);
+  // ct config says the token is set, never what it is.
+  const shown = ct(['config', '--json'], 'ct config', { CT_HTTP_TOKEN: 'sesame' });
+  assert.equal(await shown.waitExit(30_000), 0, shown.stderr);
+  assert.ok(!shown.stdout.includes('sesame'));
+  assert.match(shown.stdout, /"key":"http\.token","value":"<set>"/);
   serve.kill('SIGTERM');
   assert.equal(await serve.waitExit(30_000), 0);
   const none = await ctRun(['ls', '--server', `http://127.0.0.1:${port}`]);

@@ -50,7 +50,8 @@ function printConfig(cmd: Command, opts: ConfigCommandOptions): void {
     if (!key.option || !key.flag || cmd.getOptionValueSource(key.option) !== 'cli') continue;
     config.set(key.name, { key, value: cmd.getOptionValue(key.option), origin: { kind: 'flag', flag: key.flag.split(' ')[0] } });
   }
-  const entries = [...config.values()];
+  // A secret's value stays out of the output (terminals, logs, bug reports): only that it is set.
+  const entries = [...config.values()].map((e) => (e.key.secret && e.value !== undefined ? { ...e, value: '<set>' } : e));
   if (opts.json) {
     for (const e of entries) {
       process.stdout.write(`${JSON.stringify({ key: e.key.name, value: e.value ?? null, origin: describeOrigin(e.origin), env: envName(e.key.name), flag: e.key.flag?.split(' ')[0] ?? null })}\n`);

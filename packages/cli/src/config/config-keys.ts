@@ -32,6 +32,8 @@ export interface ConfigKey<T = unknown> {
   readonly flag?: string;
   /** The commands the key applies to, when not every command with that option (`--http` differs). */
   readonly only?: readonly string[];
+  /** Never printed (ct config shows "<set>"): the API token. */
+  readonly secret?: boolean;
   readonly parse: (raw: RawValue) => T;
 }
 
@@ -92,7 +94,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'log.level', help: 'what ct serve logs: error, warn, info or debug (-q is warn, -v debug)', fallback: 'info', option: 'logLevel', flag: '--log-level <level>', only: ['serve'], parse: (raw) => reword(parseLogLevel)(text(raw)) },
   { name: 'log.format', help: 'how ct serve logs each event: text (ct: ...) or json (one object per line)', fallback: 'text', option: 'logFormat', flag: '--log-format <format>', only: ['serve'], parse: (raw) => reword(parseLogFormat)(text(raw)) },
   { name: 'http.listen', help: 'where ct serve answers its HTTP API (HOST:PORT), and where ct add/rm/ls find it', fallback: '127.0.0.1:4444', option: 'http', flag: '--http <host:port>', only: ['serve'], parse: hostPort },
-  { name: 'http.token', help: 'the bearer token the HTTP API requires (needed to listen beyond loopback)', fallback: undefined, fallbackText: 'none', parse: text },
+  { name: 'http.token', help: 'the bearer token the HTTP API requires (needed to listen beyond loopback)', fallback: undefined, fallbackText: 'none', secret: true, parse: text },
 ];
 
 export const SECTIONS = [...new Set(CONFIG_KEYS.map((k) => k.name.split('.')[0]))];
