@@ -13,7 +13,7 @@ import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseMetainfo, type Metainfo } from '@ct/engine';
-import { exists, makeTree, removeDir, tempDir } from '../helpers/fixtures.js';
+import { exists, makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { Proc, ROOT, ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -210,6 +210,50 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
   assert.match(missing.stderr, /^ct: no torrent clip\.bin\n$/);
   serve.kill('SIGTERM');
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+});
+
+test('kill -9 of ct serve at three moments of a download: each restart brings the torrent back with what was verified, the end is byte-exact, a last restart hashes nothing', { timeout: 180_000 }, async () => {
+  const big = path.join(src, 'big');
+  const files: [string, number][] = [];
+  for (let i = 0; i < 24; i++) files.push([`f${i}.bin`, 250_000 + ((i * 7919) % 90_000)]);
+  await makeTree(big, files);
+  const bigTorrent = path.join(work, 'big.torrent');
+  assert.equal((await ctRun(['create', big, '-o', bigTorrent, '--piece-length', '65536'])).code, 0);
+  const bigMeta = parseMetainfo(await readFile(bigTorrent));
+  // ~7 MB at 1.5 MB/s: several seconds to kill it in.
+  const seeder = `127.0.0.1:${(await libtorrentSeeder(bigTorrent, src, { rate: 1_500_000 })).port}`;
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const dl = path.join(work, 'dl-kill');
+  const args = ['--http', url.slice(7), '--state-dir', path.join(work, 'state-kill'), '--download-dir', dl, '--resume-every', '0.2'];
+  const progress = async () => {
+    const r = await ctRun(['ls', '--json', '--server', url]);
+    return r.code === 0 ? (JSON.parse(r.stdout) as { verified: number; state: string }[])[0] : undefined;
+  };
+  let serve = await startServe(args);
+  assert.equal((await ctRun(['add', bigTorrent, '--seeds', seeder, '--server', url])).code, 0);
+  let before = 0;
+  for (const share of [0.2, 0.45, 0.7]) {
+    await waitUntil(async () => ((await progress())?.verified ?? 0) >= share * bigMeta.totalLength, `${share * 100} % verified`, 60_000);
+    const at = (await progress())!.verified;
+    serve.kill('SIGKILL');
+    await serve.waitExit(30_000);
+    serve = await startServe(args);
+    await waitUntil(async () => (await progress())?.state !== undefined && (await progress())!.state !== 'starting' && (await progress())!.state !== 'checking', 'the torrent back', 30_000);
+    const back = (await progress())!.verified;
+    // Everything verified a resume interval before the kill is still there (0.2 s at 1.5 MB/s is
+    // ~300 kB; the check allows a full second of it).
+    assert.ok(back >= at - 1_500_000 && back >= before, `after the kill at ${at} bytes: ${back} verified`);
+    before = back;
+  }
+  await waitUntil(async () => (await progress())?.state === 'seeding', 'the download to complete', 90_000);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+  const same = await sameTree(big, path.join(dl, 'big'));
+  assert.ok(same.same, same.detail);
+  serve = await startServe(args);
+  await waitUntil(() => /serving big \(.*; \d+ pieces trusted from resume data, 0 hashed/.test(serve.stderr), 'the complete torrent restored without hashing', 30_000);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0);
 });
 
 test('the watch folder: a .torrent and a .magnet dropped there are added and renamed .added; a bad one .invalid, with the reason in the log', { timeout: 90_000 }, async () => {
