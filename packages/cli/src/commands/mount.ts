@@ -4,14 +4,11 @@
  * --download-all; what is verified is seeded. `ct status` asks this process over its control
  * socket.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Torrent } from '@ct/engine';
-import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
 import { serveControl } from '../control/control-socket.js';
-import { prepareMountPoint, type MountFlags } from '../mount-point.js';
-import { listenOption, parseSeconds } from '../options.js';
+import { addMountOptions, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
 import { examples } from '../output-options.js';
 import { SOURCE_NOTE, addSourceOptions, loadSources, sourceName, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession } from '../swarm.js';
@@ -30,14 +27,7 @@ export function register(program: Command): void {
       'MOUNTPOINT must be an empty folder (created with --mkdir).' + SOURCE_NOTE)
     .argument('<mountpoint>', 'an empty folder')
     .argument('[torrents...]', '.torrent files and magnet links');
-  addSourceOptions(cmd)
-    .addOption(new Option('--download-dir <dir>', 'where fetched data goes').default(path.join(os.homedir(), '.cache', 'ct'), '~/.cache/ct'))
-    .addOption(new Option('--read-timeout <seconds>', 'fail a read still waiting after this long').argParser(parseSeconds).default(DEFAULT_READ_TIMEOUT_MS / 1000))
-    .option('--eagain', 'fail timed-out reads with EAGAIN instead of EIO (as rqbit-fuse)')
-    .option('--download-all', 'fetch every file in the background, not just what is read')
-    .option('--allow-other', 'let other users read the mount (needs user_allow_other in /etc/fuse.conf unless root)')
-    .addOption(listenOption())
-    .option('--mkdir', 'create MOUNTPOINT if it does not exist');
+  addMountOptions(addSourceOptions(cmd), 'MOUNTPOINT');
   examples(cmd, [
     'ct mount ~/torrents movie.torrent dataset.torrent',
     "ct mount ./mnt 'magnet:?xt=urn:btih:...' --download-all --read-timeout 30",
@@ -51,7 +41,7 @@ async function mount(mountArg: string, torrentArgs: string[], opts: MountOptions
   const sources = await loadSources(opts, torrentArgs);
   prepareMountPoint(mountPoint, !!opts.mkdir);
   const session = await openSession(opts.listen, opts);
-  const fuse = new TorrentMount(mountPoint, { readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther });
+  const fuse = newTorrentMount(mountPoint, opts);
   const torrents: Torrent[] = [];
   /** Magnets still waiting for their metadata (ct status says so). */
   const waiting = new Set<string>();
@@ -87,12 +77,7 @@ async function mount(mountArg: string, torrentArgs: string[], opts: MountOptions
     }
     control = await serveControl(mountPoint, {
       status: () => ({ ...fuse.status(), waitingForMetadata: [...waiting] }),
-      // Like umount(8): a mount with files open stays unless forced (then their reads fail with EIO).
-      unmount: (force) => {
-        const open = fuse.openFileCount;
-        if (!force && open > 0) return { refuse: `${open} file${open > 1 ? 's are' : ' is'} open in the mount (close ${open > 1 ? 'them' : 'it'}, or use --force)` };
-        return { then: () => void stop().then(() => process.exit(0)) };
-      },
+      unmount: unmountHandler(fuse, stop),
     });
     await fuse.mount();
   } catch (err) {

@@ -5,15 +5,13 @@
  * them all in one read-only mount, and serves their files with Range under /files/. Runs until
  * SIGINT/SIGTERM or `ct umount` of its mount.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { TorrentHttpServer, UsageError, parseHostPort } from '@ct/engine';
-import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
 import { loadConfig } from '../config/load-config.js';
 import { serveControl } from '../control/control-socket.js';
-import { prepareMountPoint, type MountFlags } from '../mount-point.js';
-import { listenOption, parseHttp, parseSeconds } from '../options.js';
+import { addMountOptions, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
+import { parseHttp } from '../options.js';
 import { effectiveLevel, parseLogFormat, parseLogLevel, serviceLog, type LogFormat, type LogLevel } from '../log.js';
 import { examples } from '../output-options.js';
 import { ApiServer } from '../service/api-server.js';
@@ -49,17 +47,10 @@ export function register(program: Command): void {
       'token (http.token in the config, or CT_HTTP_TOKEN), sent by clients as `Authorization: Bearer TOKEN`.\n' +
       'With --watch-dir, .torrent files and .magnet files (a magnet link as text) dropped in that folder are added\n' +
       'and renamed NAME.added (NAME.invalid when they cannot be, with the reason in the log).');
-  addSessionOptions(cmd)
+  addMountOptions(addSessionOptions(cmd)
     .option('--mount <dir>', 'show every torrent in a read-only folder here (an empty folder)')
-    .option('--mkdir', 'create the --mount folder if it does not exist')
     .option('--watch-dir <dir>', 'add .torrent and .magnet files dropped here (each renamed .added or .invalid)')
-    .addOption(new Option('--http <host:port>', 'serve the HTTP API and /files/ here (PORT alone: 127.0.0.1:PORT)').argParser(parseHttp).default(DEFAULT_HTTP))
-    .addOption(new Option('--download-dir <dir>', 'where data goes unless an add says otherwise').default(path.join(os.homedir(), '.cache', 'ct'), '~/.cache/ct'))
-    .addOption(new Option('--read-timeout <seconds>', 'fail a read through the mount still waiting after this long').argParser(parseSeconds).default(DEFAULT_READ_TIMEOUT_MS / 1000))
-    .option('--eagain', 'fail timed-out reads with EAGAIN instead of EIO')
-    .option('--download-all', 'fetch every torrent in full, not just what is read through the mount')
-    .option('--allow-other', 'let other users read the mount')
-    .addOption(listenOption())
+    .addOption(new Option('--http <host:port>', 'serve the HTTP API and /files/ here (PORT alone: 127.0.0.1:PORT)').argParser(parseHttp).default(DEFAULT_HTTP)), 'the --mount folder')
     .addOption(new Option('--log-level <level>', 'log error, warn, info or debug').argParser(parseLogLevel).default(undefined, 'info'))
     .addOption(new Option('--log-format <format>', 'text (ct: ...) or json (one object per line)').argParser(parseLogFormat).default('text'))
     .addOption(new Option('-q, --quiet', 'log warnings and errors only (--log-level warn)').conflicts('verbose'))
@@ -91,23 +82,18 @@ async function serve(opts: ServeOptions): Promise<void> {
   const log = serviceLog(effectiveLevel(opts), opts.logFormat);
   const { stateDir } = discoveryOptions(opts);
   const session = await openSession(opts.listen, opts);
-  // Metrics read the service at scrape time; the mount tells them of each read.
-  let service: Service | undefined;
-  const events = new EventStream(() => service?.list() ?? []);
-  const metrics = new ServiceMetrics(() => service?.snapshot() ?? []);
-  const fuse = mountPoint ? new TorrentMount(mountPoint, {
-    readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther,
-    onRead: (seconds, ok) => metrics.mountRead(seconds, ok),
-  }) : undefined;
-  service = new Service({
+  // The mount tells the metrics of each read; the metrics and the event stream read the service.
+  const fuse = mountPoint ? newTorrentMount(mountPoint, opts, (seconds, ok) => metrics.mountRead(seconds, ok)) : undefined;
+  const service = new Service({
     session, mount: fuse, log,
     registry: new ServiceRegistry(stateDir!, (m) => log(m, 'warn')),
     downloadDir: path.resolve(opts.downloadDir),
     onDemand: !!fuse && !opts.downloadAll,
     onEvent: (event, view) => events.emit(event, view),
   });
-  const added = service;
-  const watch = opts.watchDir ? new WatchFolder({ dir: path.resolve(opts.watchDir), add: (req) => added.add(req), log }) : undefined;
+  const events = new EventStream(() => service.list());
+  const metrics = new ServiceMetrics(() => service.snapshot());
+  const watch = opts.watchDir ? new WatchFolder({ dir: path.resolve(opts.watchDir), add: (req) => service.add(req), log }) : undefined;
   const api = new ApiServer(service, { token, files: new TorrentHttpServer(session, '/files'), metrics, events });
   let control: Awaited<ReturnType<typeof serveControl>> | undefined;
   let stopping: Promise<void> | undefined;
@@ -129,15 +115,11 @@ async function serve(opts: ServeOptions): Promise<void> {
     if (fuse && mountPoint) {
       control = await serveControl(mountPoint, {
         status: () => ({ ...fuse.status(), api: url }),
-        unmount: (force) => {
-          const open = fuse.openFileCount;
-          if (!force && open > 0) return { refuse: `${open} file${open > 1 ? 's are' : ' is'} open in the mount (close ${open > 1 ? 'them' : 'it'}, or use --force)` };
-          return { then: () => void stop().then(() => process.exit(0)) };
-        },
+        unmount: unmountHandler(fuse, stop),
       });
       await fuse.mount();
     }
-    const restored = await added.restore();
+    const restored = await service.restore();
     watch?.start();
     if (restored > 0) log(`restored ${restored} torrent${restored === 1 ? '' : 's'} from ${stateDir}`);
   } catch (err) {

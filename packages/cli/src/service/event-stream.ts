@@ -10,7 +10,7 @@ import type { TorrentView } from './api-types.js';
 export type ServiceEvent = 'added' | 'removed' | 'paused' | 'resumed' | 'error';
 
 const MAX_CLIENTS = 64;
-/** Bytes queued for a client beyond which it is dropped (a progress event is ~300 bytes per torrent). */
+/** Bytes queued for a client beyond which it is dropped (a progress event holds every torrent's view). */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 export class EventStream {

@@ -8,65 +8,66 @@
  *   ct_mount_read_seconds{result=ok|error} (a histogram of every read through the mount).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Torrent } from '@ct/engine';
+import type { TorrentStats } from '@ct/engine';
 import type { TorrentView } from './api-types.js';
 
-/** What the metrics read at each scrape: every torrent's view, and its engine torrent while it runs. */
-export type MetricsSource = () => { view: TorrentView; torrent?: Torrent }[];
+/** What the metrics read at each scrape: every torrent's view, and its engine stats while it runs. */
+export type MetricsSource = () => { view: TorrentView; stats?: TorrentStats }[];
+type Row = { view: TorrentView; stats: TorrentStats };
 
 type Labels = 'infohash' | 'name';
 
 export class ServiceMetrics {
   readonly registry = new Registry();
   private readonly reads: Histogram<'result'>;
+  /** The torrents as one scrape sees them: taken once in text(), read by every collect callback. */
+  private rows: { view: TorrentView; stats?: TorrentStats }[] = [];
 
-  constructor(source: MetricsSource) {
+  constructor(private readonly source: MetricsSource) {
     const registry = this.registry;
-    const running = () => source().filter((x): x is { view: TorrentView; torrent: Torrent } => x.torrent !== undefined);
+    const running = () => this.rows.filter((x): x is Row => x.stats !== undefined);
     // One metric per torrent and one for all of them, each filled from the engine at scrape time
     // (counters too: the engine keeps the running totals, so they are reset and set).
-    const perTorrent = (name: string, help: string, value: (t: Torrent) => number, counter = false) => {
+    const perTorrent = (name: string, help: string, value: (s: TorrentStats) => number, counter = false) => {
       const Kind = counter ? Counter : Gauge;
       const allName = counter ? name.replace(/_total$/, '_all_total') : `${name}_all`;
       const each: Counter<Labels> | Gauge<Labels> = new Kind<Labels>({
         name, help: `${help}, per torrent`, labelNames: ['infohash', 'name'], registers: [registry],
         collect: () => {
           each.reset();
-          for (const { view, torrent } of running()) each.inc({ infohash: view.id, name: view.name }, value(torrent));
+          for (const { view, stats } of running()) each.inc({ infohash: view.id, name: view.name }, value(stats));
         },
       });
       const all: Counter | Gauge = new Kind({
         name: allName, help: `${help}, every torrent together`, registers: [registry],
         collect: () => {
           all.reset();
-          all.inc(running().reduce((n, { torrent }) => n + value(torrent), 0));
+          all.inc(running().reduce((n, { stats }) => n + value(stats), 0));
         },
       });
     };
-    perTorrent('ct_downloaded_bytes_total', 'payload bytes received since the torrent started', (t) => t.stats().downloaded, true);
-    perTorrent('ct_uploaded_bytes_total', 'payload bytes sent since the torrent started', (t) => t.stats().uploaded, true);
-    perTorrent('ct_wasted_bytes_total', 'bytes thrown away (failed hashes, duplicate blocks)', (t) => t.stats().wasted, true);
-    perTorrent('ct_hash_failures_total', 'pieces that failed their hash check', (t) => t.stats().hashFailures, true);
-    perTorrent('ct_download_rate_bytes', 'download rate in bytes per second', (t) => Math.round(t.stats().downloadRate));
-    perTorrent('ct_upload_rate_bytes', 'upload rate in bytes per second', (t) => Math.round(t.stats().uploadRate));
-    perTorrent('ct_peers', 'connected peers', (t) => t.stats().peers);
-    perTorrent('ct_seeds', 'connected peers that have every piece', (t) => t.stats().seeds);
-    perTorrent('ct_banned_peers', 'peers banned for bad data', (t) => t.stats().bannedPeers);
-    perTorrent('ct_verified_bytes', 'verified bytes on disk', (t) => t.stats().verifiedBytes);
+    perTorrent('ct_downloaded_bytes_total', 'payload bytes received since the torrent started', (s) => s.downloaded, true);
+    perTorrent('ct_uploaded_bytes_total', 'payload bytes sent since the torrent started', (s) => s.uploaded, true);
+    perTorrent('ct_wasted_bytes_total', 'bytes thrown away (failed hashes, duplicate blocks)', (s) => s.wasted, true);
+    perTorrent('ct_hash_failures_total', 'pieces that failed their hash check', (s) => s.hashFailures, true);
+    perTorrent('ct_download_rate_bytes', 'download rate in bytes per second', (s) => Math.round(s.downloadRate));
+    perTorrent('ct_upload_rate_bytes', 'upload rate in bytes per second', (s) => Math.round(s.uploadRate));
+    perTorrent('ct_peers', 'connected peers', (s) => s.peers);
+    perTorrent('ct_seeds', 'connected peers that have every piece', (s) => s.seeds);
+    perTorrent('ct_banned_peers', 'peers banned for bad data', (s) => s.bannedPeers);
+    perTorrent('ct_verified_bytes', 'verified bytes on disk', (s) => s.verifiedBytes);
     const states = new Gauge({
       name: 'ct_torrents', help: 'torrents of the service by state', labelNames: ['state'], registers: [registry],
       collect: () => {
         states.reset();
-        for (const { view } of source()) states.inc({ state: view.state });
+        for (const { view } of this.rows) states.inc({ state: view.state });
       },
     });
     const pieces = new Gauge({
       name: 'ct_pieces', help: 'pieces verified (kind=have) and in the torrent (kind=total)', labelNames: ['infohash', 'name', 'kind'], registers: [registry],
       collect: () => {
         pieces.reset();
-        for (const { view, torrent } of source()) {
-          if (!torrent) continue;
-          const s = torrent.stats();
+        for (const { view, stats: s } of running()) {
           pieces.set({ infohash: view.id, name: view.name, kind: 'have' }, s.piecesHave);
           pieces.set({ infohash: view.id, name: view.name, kind: 'total' }, s.piecesTotal);
         }
@@ -76,14 +77,14 @@ export class ServiceMetrics {
       name: 'ct_tracker_up', help: '1 when the tracker answered its last announce, 0 when it failed or has not answered yet', labelNames: ['infohash', 'url'], registers: [registry],
       collect: () => {
         trackers.reset();
-        for (const { view, torrent } of source()) {
-          for (const tr of torrent?.stats().discovery?.trackers ?? []) trackers.set({ infohash: view.id, url: tr.url }, tr.state === 'working' ? 1 : 0);
+        for (const { view, stats } of running()) {
+          for (const tr of stats.discovery?.trackers ?? []) trackers.set({ infohash: view.id, url: tr.url }, tr.state === 'working' ? 1 : 0);
         }
       },
     });
     const dht: Gauge = new Gauge({
       name: 'ct_dht_nodes', help: 'nodes in the DHT routing table (0 with the DHT off)', registers: [registry],
-      collect: () => { dht.set(Math.max(0, ...running().map(({ torrent }) => torrent.stats().discovery?.dht.nodes ?? 0))); },
+      collect: () => { dht.set(running().reduce((n, { stats }) => Math.max(n, stats.discovery?.dht.nodes ?? 0), 0)); },
     });
     this.reads = new Histogram({
       name: 'ct_mount_read_seconds', help: 'time a read through the mount took to answer', labelNames: ['result'], registers: [registry],
@@ -97,6 +98,11 @@ export class ServiceMetrics {
   }
 
   async text(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    this.rows = this.source();
+    try {
+      return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    } finally {
+      this.rows = [];
+    }
   }
 }

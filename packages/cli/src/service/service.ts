@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type Torrent } from '@ct/engine';
+import { isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type Torrent, type TorrentStats } from '@ct/engine';
 import type { TorrentMount } from '@ct/fusefs';
 import type { ServiceLog } from '../log.js';
 import type { ServiceEvent } from './event-stream.js';
@@ -71,18 +71,18 @@ export class Service implements ServiceApi {
     return [...this.entries.values()].map((e) => this.view(e));
   }
 
-  /** Every torrent's view with its engine torrent while it runs (what /metrics reads). */
-  snapshot(): { view: TorrentView; torrent?: Torrent }[] {
-    return [...this.entries.values()].map((e) => ({ view: this.view(e), torrent: e.torrent }));
+  /** Every torrent's view with its engine stats while it runs, each torrent's stats() read once (what /metrics reads). */
+  snapshot(): { view: TorrentView; stats?: TorrentStats }[] {
+    return [...this.entries.values()].map((e) => {
+      const stats = e.torrent?.stats();
+      return { view: this.view(e, stats), stats };
+    });
   }
 
   detail(id: string): TorrentDetail {
     const e = this.find(id);
     const files = e.torrent
-      ? e.torrent.files.map((f) => {
-        const downloaded = f.verifiedRanges().reduce((n, [a, b]) => n + (b - a), 0);
-        return { path: f.path, length: f.length, downloaded, progress: f.length === 0 ? 1 : downloaded / f.length };
-      })
+      ? e.torrent.files.map((f) => ({ path: f.path, length: f.length, downloaded: f.downloaded, progress: f.length === 0 ? 1 : f.downloaded / f.length }))
       : (e.meta?.files ?? []).map((f) => ({ path: f.path.join('/'), length: f.length, downloaded: 0, progress: 0 }));
     return { ...this.view(e), files };
   }
@@ -147,8 +147,7 @@ export class Service implements ServiceApi {
     return this.view(entry);
   }
 
-  private view(e: Entry): TorrentView {
-    const s = e.torrent?.stats();
+  private view(e: Entry, s = e.torrent?.stats()): TorrentView {
     const size = s?.totalBytes ?? e.meta?.totalLength ?? 0;
     const state = e.record.paused ? 'paused' : !s ? (e.error ? 'error' : e.meta ? 'starting' : 'metadata')
       : s.state === 'downloading' && e.torrent!.isDone ? 'idle' : s.state;

@@ -47,7 +47,10 @@ export class WatchFolder {
         this.opts.log(`watch folder ${this.opts.dir}: ${err.message}`, 'warn');
         return [] as string[];
       });
-      for (const name of names.filter((n) => /\.(torrent|magnet)$/i.test(n))) await this.take(name);
+      const wanted = names.filter((n) => /\.(torrent|magnet)$/i.test(n));
+      // Forget files that went away before they were taken.
+      for (const name of this.sizes.keys()) if (!wanted.includes(name)) this.sizes.delete(name);
+      for (const name of wanted) await this.take(name);
     } finally {
       this.scanning = false;
     }

@@ -4,7 +4,7 @@
  * rest. An embedding program creates one Session and adds torrents to it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { DhtService, type DhtOptions } from '../discovery/dht.js';
@@ -21,6 +21,7 @@ import { formatHostPort, parseHostPort } from '../util/address.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { DEFAULT_HALF_OPEN_LIMITS, HalfOpenTable, type HalfOpenLimits } from './half-open.js';
 import { ResumeStore, SAVE_EVERY_MS } from './resume-store.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { DEFAULT_WIRE_OPTIONS, PeerWire, type PeerWireOptions } from '../wire/peer-wire.js';
 
 /**
@@ -288,9 +289,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     const file = this.savedPath(infoHashHex);
     if (!file) return;
     try {
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(`${file}.tmp`, torrentFile);
-      await rename(`${file}.tmp`, file);
+      await writeFileAtomic(file, torrentFile);
     } catch (err) {
       this.emit('warning', `cannot save the metadata to ${file}: ${(err as Error).message}`);
     }
