@@ -315,6 +315,15 @@ test('ct add URL: the service fetches the .torrent, and the event stream tells; 
     stop.abort();
     await reading;
     assert.equal((await ctRun(['add', `${base}/set.torrent`, '--server', url])).code, 0);
+    // ct files lists each file; ct add --paused and ct resume by name.
+    const files = await ctRun(['files', 'set', '--server', url]);
+    assert.equal(files.code, 0, files.stderr);
+    assert.deepEqual(files.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).pop()).sort(), ['a.bin', 'b/c.bin', 'b/d.txt']);
+    assert.equal((await ctRun(['add', t.clip, '--paused', '--seeds', seeds.clip, '--server', url])).code, 0);
+    assert.match((await ctRun(['ls', '--server', url])).stdout, /paused .*clip\.bin/);
+    const resumedByName = await ctRun(['resume', 'clip.bin', '--server', url]);
+    assert.equal(resumedByName.code, 0, resumedByName.stderr);
+    assert.doesNotMatch(resumedByName.stdout, /: paused$/m);
     for (const [pathName, why] of [['/login', /is an HTML page, not a \.torrent file/], ['/a', /redirect loop/], ['/huge', /over the 8388608-byte limit/], ['/gone', /HTTP 404/]] as const) {
       const r = await ctRun(['add', base + pathName, '--server', url]);
       assert.equal(r.code, 2, `${pathName}: ${r.stderr}`);
