@@ -5,7 +5,7 @@
  */
 const LAYERS = [
   ['util', 'types'], // pure helpers and declarations of untyped packages
-  ['wire', 'hash'], // protocol codecs and constants; SHA-1 workers
+  ['wire', 'hash', 'limits'], // protocol codecs and constants; SHA-1 workers; rate limits
   ['metainfo', 'layout'], // torrents and the piece <-> file mapping
   ['storage', 'picker'], // files on disk; which block to request
   ['peer'], // one connection's protocol state and its extensions (BEP 10, 9, 11)

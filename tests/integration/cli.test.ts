@@ -237,7 +237,7 @@ test('Ctrl-C during a download says where it stopped and that rerunning resumes'
 test('help: ct help lists the commands; every option README documents is in that command\'s --help; completion scripts', async () => {
   const help = await run(['help']);
   assert.equal(help.code, 0);
-  for (const c of ['download', 'seed', 'cat', 'stream', 'mount', 'umount', 'status', 'serve', 'add', 'rm', 'ls', 'files', 'pause', 'resume', 'create', 'info', 'config', 'demo', 'completion']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['download', 'seed', 'cat', 'stream', 'mount', 'umount', 'status', 'serve', 'add', 'rm', 'ls', 'files', 'pause', 'resume', 'select', 'deselect', 'limit', 'create', 'info', 'config', 'demo', 'completion']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
   assert.match(help.stdout, /CT_DEBUG/);
   assert.match(help.stdout, /CT_RUNTIME_DIR/);
   const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');

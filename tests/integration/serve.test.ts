@@ -280,6 +280,50 @@ test('the watch folder: a .torrent and a .magnet dropped there are added and ren
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
 });
 
+test('file selection: ct add --select fetches only the matching files (the others are never created); ct select / deselect change it live and it survives a restart', { timeout: 90_000 }, async () => {
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const dl = path.join(work, 'dl-select');
+  const serveArgs = ['--http', url.slice(7), '--state-dir', path.join(work, 'state-select'), '--download-dir', dl];
+  let serve = await startServe(serveArgs);
+  const cli = (args: string[]) => ctRun([...args, '--server', url]);
+  const files = async () => (JSON.parse((await cli(['files', 'set', '--json'])).stdout) as { files: { path: string; progress: number; priority: number }[] }).files;
+  const progress = async (file: string) => (await files()).find((f) => f.path === file)?.progress;
+
+  const none = await cli(['add', t.set, '--select', 'nothing-*']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--select nothing-\* matches no file/);
+  assert.equal((await cli(['add', t.set, '--seeds', seeds.set, '--select', '*.txt'])).code, 0);
+  await waitUntil(async () => (await progress('b/d.txt')) === 1, 'd.txt fetched', 30_000);
+  const listing = (await cli(['files', 'set'])).stdout;
+  assert.match(listing, /^1 .* on read +a\.bin$/m);
+  assert.match(listing, /^3 .*100\.0% .* selected +b\/d\.txt$/m);
+  assert.equal(await sha1(path.join(dl, 'set', 'b', 'd.txt')), await sha1(path.join(src, 'set', 'b', 'd.txt')));
+  assert.equal(await exists(path.join(dl, 'set', 'a.bin')), false, 'a deselected file is never created');
+  assert.equal(await exists(path.join(dl, 'set', 'b', 'c.bin')), false);
+  assert.equal((JSON.parse((await cli(['ls', '--json'])).stdout) as { state: string }[])[0].state, 'idle', 'what was selected is done');
+
+  // Live: select a.bin by its number; a pattern matching nothing is refused.
+  const selected = await cli(['select', 'set', '1']);
+  assert.equal(selected.code, 0, selected.stderr);
+  assert.match(selected.stdout, /set \([0-9a-f]{40}\): 2 of 3 files selected/);
+  await waitUntil(async () => (await progress('a.bin')) === 1, 'a.bin fetched', 30_000);
+  assert.equal(await sha1(path.join(dl, 'set', 'a.bin')), await sha1(path.join(src, 'set', 'a.bin')));
+  const bad = await cli(['deselect', 'set', 'zzz*']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /matches no file/);
+  assert.match((await cli(['deselect', 'set', 'b/**'])).stdout, /1 of 3 files selected/);
+
+  // After a restart: the same priorities, nothing more fetched.
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+  serve = await startServe(serveArgs);
+  await waitUntil(async () => (await files()).length === 3 && /serving set/.test(serve.stderr), 'set restored', 30_000);
+  assert.deepEqual((await files()).map((f) => `${f.path}:${f.priority}`), ['a.bin:4', 'b/c.bin:0', 'b/d.txt:0']);
+  assert.equal(await exists(path.join(dl, 'set', 'b', 'c.bin')), false);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+});
+
 test('ct add URL: the service fetches the .torrent, and the event stream tells; an HTML page, a redirect loop and an oversized file are one-line refusals', { timeout: 90_000 }, async () => {
   const torrentBytes = await readFile(t.set);
   const web = createServer((req, res) => {

@@ -24,6 +24,15 @@ export function parseSize(value: string): number {
   return n;
 }
 
+/** A rate in bytes per second: a size, `/s` optional (`20MB/s`, `512k`); 0 means unlimited. */
+export function parseRate(value: string): number {
+  try {
+    return parseSize(value.replace(/\s*\/\s*s(ec)?\s*$/i, ''));
+  } catch {
+    throw new InvalidArgumentError('expected a rate such as 20MB/s, 512k or 0 (unlimited).');
+  }
+}
+
 export function parsePositiveSize(value: string): number {
   const n = parseSize(value);
   if (n <= 0) throw new InvalidArgumentError('expected a size above 0 (such as 16k or 4MiB).');

@@ -15,11 +15,13 @@ import { register as create } from './commands/create.js';
 import { register as demo } from './commands/demo.js';
 import { register as download } from './commands/download.js';
 import { register as info } from './commands/info.js';
+import { register as limit } from './commands/limit.js';
 import { register as ls } from './commands/ls.js';
 import { register as mount } from './commands/mount.js';
 import { register as pause } from './commands/pause.js';
 import { register as rm } from './commands/rm.js';
 import { register as seed } from './commands/seed.js';
+import { register as select } from './commands/select.js';
 import { register as serve } from './commands/serve.js';
 import { register as status } from './commands/status.js';
 import { register as stream } from './commands/stream.js';
@@ -50,7 +52,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const register of [download, seed, cat, stream, mount, umount, status, serve, add, rm, ls, pause, create, info, config, demo, completion]) register(program);
+  for (const register of [download, seed, cat, stream, mount, umount, status, serve, add, rm, ls, pause, select, limit, create, info, config, demo, completion]) register(program);
   // The config file and CT_<SECTION>_<KEY> fill in what the command line did not say.
   program.hook('preAction', (_program, command) => { if (takesConfig(command) && command.name() !== 'config') applyConfig(command); });
   // Subcommands inherit the error handling, and descriptions written as paragraphs: the source

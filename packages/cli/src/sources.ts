@@ -11,7 +11,7 @@ import { UsageError, isMagnet, parseHostPort, parseMagnet, type Magnet, type Met
 import { configOption } from './config/apply-config.js';
 import { defaultStateDir } from './config/default-paths.js';
 import { loadTorrentFile } from './load-torrent.js';
-import { collect, collectMagnet, parsePeerList, parseSeconds } from './options.js';
+import { collect, collectMagnet, parsePeerList, parseRate, parseSeconds } from './options.js';
 
 export type TorrentSource = { kind: 'file'; file: string; meta: Metainfo } | { kind: 'magnet'; magnet: Magnet };
 
@@ -26,6 +26,9 @@ export interface SourceOptions {
   stateDir?: string;
   /** Seconds between saves of resume data (--resume-every). */
   resumeEvery?: number;
+  /** Bytes per second for the whole session (--limit-down, --limit-up; 0: none). */
+  limitDown?: number;
+  limitUp?: number;
 }
 
 /** Adds --metainfo, --magnet, then the session's options (addSessionOptions) to a command. */
@@ -37,13 +40,15 @@ export function addSourceOptions(cmd: Command): Command {
   return addSessionOptions(cmd);
 }
 
-/** Adds --no-dht, --dht-bootstrap, --state-dir, --resume-every and --config: how a session finds peers and keeps state. */
+/** Adds --no-dht, --dht-bootstrap, --state-dir, --resume-every, the rate limits and --config: how a session finds peers, keeps state and paces itself. */
 export function addSessionOptions(cmd: Command): Command {
   return cmd
     .option('--no-dht', 'do not use the DHT (also CT_NO_DHT=1); private torrents never use it')
     .option('--dht-bootstrap <host:port,...>', 'DHT nodes to start from (default: the public routers)', parsePeerList)
     .addOption(new Option('--state-dir <dir>', 'DHT routing table and fetched metadata').default(defaultStateDir(), '$XDG_STATE_HOME/ct or ~/.local/state/ct'))
     .addOption(new Option('--resume-every <seconds>', 'save what is verified (resume data, in the state dir) this often; a restart trusts unchanged files instead of hashing them').argParser(parseSeconds).default(30))
+    .addOption(new Option('--limit-down <rate>', 'download at most this fast, all torrents together (20MB/s, 512k; 0: no limit)').argParser(parseRate).default(0))
+    .addOption(new Option('--limit-up <rate>', 'upload at most this fast, all torrents together (0: no limit)').argParser(parseRate).default(0))
     .addOption(configOption());
 }
 
@@ -75,11 +80,14 @@ export async function loadOneSource(opts: SourceOptions, args: readonly string[]
   return sources[0];
 }
 
-/** Session settings for discovery: the DHT unless disabled, the state directory. */
-export function discoveryOptions(opts: SourceOptions): Pick<SessionOptions, 'dht' | 'stateDir' | 'resumeEveryMs'> {
+/** Session settings from the session options: the DHT unless disabled, the state directory, resume saves, rate limits. */
+export function sessionSettings(opts: SourceOptions): Pick<SessionOptions, 'dht' | 'stateDir' | 'resumeEveryMs' | 'rateLimits'> {
   const noDht = opts.dht === false || process.env.CT_NO_DHT === '1';
   for (const b of opts.dhtBootstrap ?? []) parseHostPort(b);
-  return { stateDir: path.resolve(opts.stateDir ?? defaultStateDir()), dht: noDht ? false : { bootstrap: opts.dhtBootstrap }, resumeEveryMs: (opts.resumeEvery ?? 30) * 1000 };
+  return {
+    stateDir: path.resolve(opts.stateDir ?? defaultStateDir()), dht: noDht ? false : { bootstrap: opts.dhtBootstrap },
+    resumeEveryMs: (opts.resumeEvery ?? 30) * 1000, rateLimits: { download: opts.limitDown ?? 0, upload: opts.limitUp ?? 0 },
+  };
 }
 
 export function sourceName(s: TorrentSource): string {

@@ -6,10 +6,10 @@
 import { CtError, Session, describeUnreachable, parseHostPort, type AddTorrentOptions, type Torrent } from '@ct/engine';
 import { formatBytes, formatRate } from './format.js';
 import type { ProgressReporter } from './progress.js';
-import { discoveryOptions, sourceName, type SourceOptions, type TorrentSource } from './sources.js';
+import { sessionSettings, sourceName, type SourceOptions, type TorrentSource } from './sources.js';
 
 export async function openSession(listen: string, sources: SourceOptions = { dht: false }): Promise<Session> {
-  return Session.create({ listen: parseHostPort(listen, { listen: true }), ...discoveryOptions(sources) });
+  return Session.create({ listen: parseHostPort(listen, { listen: true }), ...sessionSettings(sources) });
 }
 
 /**

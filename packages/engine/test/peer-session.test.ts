@@ -12,6 +12,7 @@ import type { BorrowedBytes } from '../src/storage/piece-cache.js';
 import { Bitfield } from '../src/util/bitfield.js';
 import { BLOCK_SIZE, type BlockRef } from '../src/wire/messages.js';
 import { FakeConnection, handshake } from './helpers/fake-connection.js';
+import { SessionBandwidth } from '../src/limits/bandwidth.js';
 
 /** Pieces of 1 MiB, so a request over 128 KiB fits inside one and only the size limit refuses it. */
 const PIECE = 1024 * 1024;
@@ -21,6 +22,7 @@ class FakeTorrent implements PeerHost {
   readonly pieceCount = PIECES;
   readonly infoHash = Buffer.alloc(20, 1);
   readonly infoBytes = Buffer.from('d4:name1:xe');
+  bandwidth = new SessionBandwidth().forTorrent();
   have = new Bitfield(PIECES);
   /** Blocks the picker hands out, in order. */
   queue: BlockRequest[] = [];
@@ -245,6 +247,41 @@ test('upload backpressure: blocks are read only while the socket keeps up, and r
   await new Promise((r) => setImmediate(r));
   assert.equal(wire.of('piece').length, 20, 'all served once it drained');
   assert.equal(host.released, 20, 'every block lent to the socket was given back');
+});
+
+test('upload rate limit: once the limit is in debt no new block is read or sent; lifting it sends the rest', async () => {
+  const { wire, host, peer } = connected();
+  const session = new SessionBandwidth();
+  host.bandwidth = session.forTorrent({ upload: 16 * 1024 });
+  for (let i = 0; i < PIECES; i++) host.have.set(i);
+  peer.unchoke();
+  for (let i = 0; i < 20; i++) wire.receive({ type: 'request', index: i, begin: 0, length: BLOCK_SIZE });
+  await new Promise((r) => setImmediate(r));
+  // The reads already under way when the first block put the bucket in debt still go out (8 at
+  // once); nothing after them until the debt (seconds at 16 KiB/s) is paid.
+  assert.ok(wire.of('piece').length <= 8, `${wire.of('piece').length} blocks sent`);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(wire.of('piece').length <= 8, 'still held');
+  host.bandwidth.set({ upload: 0 });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(wire.of('piece').length, 20, 'unlimited again: the queue is served');
+  session.close();
+});
+
+test('download rate limit: reads that put the torrent or the session in debt pause the socket until lifted', () => {
+  const { wire, host } = connected();
+  const session = new SessionBandwidth({ download: 1024 * 1024 });
+  host.bandwidth = session.forTorrent();
+  // The session's host.bandwidth was read when the peer connected: connect a new peer on it.
+  const peer = new PeerSession(wire, '127.0.0.1:6882', true, handshake(8, host.infoHash, true), host, DEFAULT_PEER_OPTIONS);
+  peer.start();
+  wire.readMeter?.(64 * 1024);
+  assert.equal(wire.readsPaused, false, 'within the burst');
+  wire.readMeter?.(4 * 1024 * 1024);
+  assert.equal(wire.readsPaused, true, '4 MiB at 1 MiB/s: paused');
+  session.set({ download: 0 });
+  assert.equal(wire.readsPaused, false, 'limit lifted: reading again');
+  session.close();
 });
 
 test('a block read for a peer that was choked meanwhile is given back to the cache, not leaked', async () => {

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { parsePeerList } from '../options.js';
+import { parsePatterns } from '../file-selection.js';
 import { examples } from '../output-options.js';
 import type { AddResult } from '../service/api-types.js';
 import { ServiceClient, addClientOptions, addRequestFor, type ClientOptions } from '../service/service-client.js';
@@ -11,6 +12,7 @@ interface AddOptions extends ClientOptions {
   seeds?: string[];
   paused?: boolean;
   category?: string;
+  select?: string[];
   json?: boolean;
 }
 
@@ -24,6 +26,7 @@ export function register(program: Command): void {
     .option('--seeds <host:port,...>', 'peers to dial for it, again after every restart', parsePeerList)
     .option('--paused', 'add it stopped (ct resume starts it)')
     .option('--category <name>', 'show it in the mount under DIR/<name>/')
+    .option('--select <patterns>', 'fetch only these files in the background: indexes as ct files numbers them, ranges (3-7) or globs (*.mkv); repeatable', parsePatterns)
     .option('--json', 'print JSON lines: {"id", "name", "pending"}');
   addClientOptions(cmd);
   examples(cmd, ["ct add 'magnet:?xt=urn:btih:...'", 'ct add movie.torrent --download-dir /srv/media', 'ct add dataset.torrent --server http://10.0.0.2:4444']);
@@ -40,6 +43,7 @@ async function add(sources: string[], opts: AddOptions): Promise<void> {
       ...(opts.seeds ? { peers: opts.seeds } : {}),
       ...(opts.paused ? { paused: true } : {}),
       ...(opts.category ? { category: opts.category } : {}),
+      ...(opts.select ? { select: opts.select } : {}),
     };
     const added = await client.request<AddResult>('POST', '/api/v1/torrents', body);
     if (opts.json) process.stdout.write(`${JSON.stringify(added)}\n`);

@@ -25,7 +25,8 @@ export function register(program: Command): void {
 
   const files = program.command('files')
     .summary('list the files of a torrent of a running ct serve')
-    .description('One line per file of the torrent: progress, size and path.')
+    .description('One line per file of the torrent: its number (for ct select), progress, size, path, and whether it is\n' +
+      'fetched in the background ("selected") or only as far as it is read.')
     .argument('<id>', 'a torrent, as ct ls shows it')
     .option('--json', 'print the API\'s JSON');
   addClientOptions(files);
@@ -33,6 +34,8 @@ export function register(program: Command): void {
   files.action(async (id: string, opts: ClientOptions & { json?: boolean }) => {
     const t = await ServiceClient.from(opts).request<TorrentDetail>('GET', `/api/v1/torrents/${encodeURIComponent(id)}`);
     if (opts.json) return void process.stdout.write(`${JSON.stringify(t, null, 2)}\n`);
-    for (const f of t.files) process.stdout.write(`${(f.progress * 100).toFixed(1).padStart(5)}%  ${formatBytes(f.length).padStart(9)}  ${f.path}\n`);
+    const width = String(t.files.length).length;
+    t.files.forEach((f, i) => process.stdout.write(`${String(i + 1).padStart(width)}  ${(f.progress * 100).toFixed(1).padStart(5)}%  ` +
+      `${formatBytes(f.length).padStart(9)}  ${f.priority > 0 ? 'selected  ' : 'on read   '}  ${f.path}\n`));
   });
 }

@@ -20,7 +20,7 @@ import { ServiceMetrics } from '../service/metrics.js';
 import { Service } from '../service/service.js';
 import { ServiceRegistry } from '../service/service-registry.js';
 import { WatchFolder } from '../service/watch-folder.js';
-import { addSessionOptions, discoveryOptions, type SourceOptions } from '../sources.js';
+import { addSessionOptions, sessionSettings, type SourceOptions } from '../sources.js';
 import { onShutdown, openSession } from '../swarm.js';
 
 interface ServeOptions extends SourceOptions, MountFlags {
@@ -80,7 +80,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   const mountPoint = opts.mount === undefined ? undefined : path.resolve(opts.mount);
   if (mountPoint) prepareMountPoint(mountPoint, !!opts.mkdir);
   const log = serviceLog(effectiveLevel(opts), opts.logFormat);
-  const { stateDir } = discoveryOptions(opts);
+  const { stateDir } = sessionSettings(opts);
   const session = await openSession(opts.listen, opts);
   // The mount tells the metrics of each read; the metrics and the event stream read the service.
   const fuse = mountPoint ? newTorrentMount(mountPoint, opts, (seconds, ok) => metrics.mountRead(seconds, ok)) : undefined;

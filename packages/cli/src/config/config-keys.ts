@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_READ_TIMEOUT_MS } from '@ct/fusefs';
 import { parseLogFormat, parseLogLevel } from '../log.js';
-import { parseListen, parsePeerList, parseSeconds } from '../options.js';
+import { parseListen, parsePeerList, parseRate, parseSeconds } from '../options.js';
 import { defaultStateDir } from './default-paths.js';
 
 /** A value the key cannot take; the message says what it takes. */
@@ -71,6 +71,10 @@ const seconds = (raw: RawValue): number => {
   if (typeof raw === 'number' || typeof raw === 'string') return reword(parseSeconds)(String(raw)) as number;
   throw new ConfigValueError('expected a positive number of seconds');
 };
+const rate = (raw: RawValue): number => {
+  if (typeof raw === 'number' || typeof raw === 'string') return reword(parseRate)(String(raw)) as number;
+  throw new ConfigValueError('expected a rate such as "20MB/s" or 0 (unlimited)');
+};
 const hostPort = (raw: RawValue): string => reword(parseListen)(text(raw)) as string;
 const peers = (raw: RawValue): string[] => {
   const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : undefined;
@@ -85,6 +89,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'session.resume_every', help: 'seconds between saves of resume data (what is verified, in the state dir)', fallback: 30, option: 'resumeEvery', flag: '--resume-every <seconds>', parse: seconds },
   { name: 'session.dht', help: 'use the DHT (private torrents never do)', fallback: true, option: 'dht', flag: '--no-dht', parse: bool },
   { name: 'session.dht_bootstrap', help: 'DHT nodes to start from (["HOST:PORT", ...])', fallback: undefined, fallbackText: 'the public routers', option: 'dhtBootstrap', flag: '--dht-bootstrap <host:port,...>', parse: peers },
+  { name: 'limits.download', help: 'download at most this fast, all torrents together (bytes/s: 20MB/s, 512k; 0: no limit); ct limit changes it while ct serve runs', fallback: 0, option: 'limitDown', flag: '--limit-down <rate>', parse: rate },
+  { name: 'limits.upload', help: 'upload at most this fast, all torrents together (0: no limit)', fallback: 0, option: 'limitUp', flag: '--limit-up <rate>', parse: rate },
   { name: 'mount.dir', help: 'where ct serve mounts its torrents (none: no mount)', fallback: undefined, fallbackText: 'no mount', option: 'mount', flag: '--mount <dir>', only: ['serve'], parse: pathValue },
   { name: 'mount.read_timeout', help: 'seconds a read through the mount waits for its pieces before it fails', fallback: DEFAULT_READ_TIMEOUT_MS / 1000, option: 'readTimeout', flag: '--read-timeout <seconds>', parse: seconds },
   { name: 'mount.eagain', help: 'fail timed-out reads with EAGAIN instead of EIO', fallback: false, option: 'eagain', flag: '--eagain', parse: bool },

@@ -7,6 +7,10 @@
  *   GET    /api/v1/torrents/ID     one, with its files' progress (ID: an infohash, a prefix, a name)
  *   DELETE /api/v1/torrents/ID     remove it (its data stays unless ?delete_data=1)
  *   POST   /api/v1/torrents/ID/pause, /resume   stop it / start it again (kept across restarts)
+ *   POST   /api/v1/torrents/ID/select, /deselect   {"files": [patterns]}: fetch those files in the background, or stop
+ *   GET    /api/v1/torrents/ID/peers             its connected peers
+ *   GET    /api/v1/limits, POST /api/v1/limits   the session's rate limits ({"download": B/s, "upload": B/s}; 0: none)
+ *   GET    /api/v1/torrents/ID/limits, POST ...  one torrent's own limits (kept across restarts)
  *   GET    /files/...              the files themselves, with Range (TorrentHttpServer)
  *   GET    /api/v1/events          server-sent events: added, removed, paused, resumed, error, progress
  *   GET    /metrics                Prometheus text (metrics.ts)
@@ -18,7 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import { CtError, closeServer, listenServer, parseHostPort } from '@ct/engine';
 import { isPathComponent } from '@ct/fusefs';
-import { ApiError, type AddRequest, type ServiceApi } from './api-types.js';
+import { ApiError, type AddRequest, type Limits, type ServiceApi } from './api-types.js';
 
 /** A .torrent of up to 8 MiB, base64 in JSON. */
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
@@ -77,8 +81,22 @@ export class ApiServer {
       res.writeHead(200, { 'Content-Type': m.contentType }).end(m.body);
       return;
     }
-    const one = /^\/api\/v1\/torrents\/([^/]+)(?:\/(pause|resume))?$/.exec(url.pathname);
+    const one = /^\/api\/v1\/torrents\/([^/]+)(?:\/(pause|resume|select|deselect|peers|limits))?$/.exec(url.pathname);
     const id = one ? decodeURIComponent(one[1]) : '';
+    if (url.pathname === '/api/v1/limits' || one?.[2] === 'limits') {
+      const of = one ? id : undefined;
+      if (req.method === 'GET') return send(res, 200, this.api.limits(of));
+      if (req.method === 'POST') return send(res, 200, await this.api.setLimits(of, parseLimits(await readBody(req))));
+      return notAllowed(res, 'GET, POST');
+    }
+    if (one?.[2] === 'peers') {
+      if (req.method !== 'GET') return notAllowed(res, 'GET');
+      return send(res, 200, this.api.peers(id));
+    }
+    if (one?.[2] === 'select' || one?.[2] === 'deselect') {
+      if (req.method !== 'POST') return notAllowed(res, 'POST');
+      return send(res, 200, await this.api.select(id, parseFiles(await readBody(req)), one[2] === 'select'));
+    }
     if (url.pathname === '/api/v1/torrents') {
       if (req.method === 'GET') return send(res, 200, this.api.list());
       if (req.method === 'POST') {
@@ -132,7 +150,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 function parseAdd(body: unknown): AddRequest {
   if (typeof body !== 'object' || body === null) throw new ApiError(400, 'expected {"magnet": "..."}, {"torrent": "<base64>"} or {"url": "..."}');
   const b = body as Record<string, unknown>;
-  const { magnet, torrent, url, downloadDir, peers, paused, category } = b;
+  const { magnet, torrent, url, downloadDir, peers, paused, category, select } = b;
   if ([magnet, torrent, url].filter((x) => x !== undefined).length !== 1) throw new ApiError(400, 'give exactly one of "magnet", "torrent" and "url"');
   if (url !== undefined && typeof url !== 'string') throw new ApiError(400, '"url" must be a string');
   if (magnet !== undefined && typeof magnet !== 'string') throw new ApiError(400, '"magnet" must be a string');
@@ -141,7 +159,8 @@ function parseAdd(body: unknown): AddRequest {
   if (peers !== undefined && !(Array.isArray(peers) && peers.every((p) => typeof p === 'string' && isHostPort(p)))) throw new ApiError(400, '"peers" must be a list of "HOST:PORT" strings');
   if (paused !== undefined && typeof paused !== 'boolean') throw new ApiError(400, '"paused" must be true or false');
   if (category !== undefined && !(typeof category === 'string' && isPathComponent(category))) throw new ApiError(400, '"category" must be a folder name (not empty, ".", ".." or with a "/")');
-  return { paused, category, magnet, url: url as string | undefined, torrent: torrent === undefined ? undefined : Buffer.from(torrent as string, 'base64'), downloadDir, peers: peers as string[] | undefined };
+  if (select !== undefined && !isPatternList(select)) throw new ApiError(400, '"select" must be a list of file patterns (indexes, ranges such as "3-7", globs)');
+  return { paused, category, select: select as string[] | undefined, magnet, url: url as string | undefined, torrent: torrent === undefined ? undefined : Buffer.from(torrent as string, 'base64'), downloadDir, peers: peers as string[] | undefined };
 }
 
 function isHostPort(s: string): boolean {
@@ -151,4 +170,26 @@ function isHostPort(s: string): boolean {
   } catch {
     return false;
   }
+}
+
+function isPatternList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.length > 0 && v.every((p) => typeof p === 'string' && p.trim() !== '');
+}
+
+function parseFiles(body: unknown): string[] {
+  const files = (body as { files?: unknown } | null)?.files;
+  if (!isPatternList(files)) throw new ApiError(400, 'expected {"files": ["pattern", ...]} (indexes as ct files numbers them, ranges such as "3-7", globs)');
+  return files;
+}
+
+function parseLimits(body: unknown): Partial<Limits> {
+  if (typeof body !== 'object' || body === null) throw new ApiError(400, 'expected {"download": BYTES_PER_SECOND, "upload": BYTES_PER_SECOND} (0: no limit)');
+  const out: Partial<Limits> = {};
+  for (const key of ['download', 'upload'] as const) {
+    const v = (body as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ApiError(400, `"${key}" must be a number of bytes per second, 0 for no limit`);
+    out[key] = Math.floor(v);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
  * What the HTTP API of `ct serve` sends and takes (docs/http-api.md), shared by the server
  * (api-server.ts, service.ts) and the commands that talk to it (service-client.ts).
  */
+import type { PeerInfo } from '@ct/engine';
 
 /** One torrent of the service, as `GET /api/v1/torrents` lists it. */
 export interface TorrentView {
@@ -28,10 +29,30 @@ export interface TorrentView {
   error?: string;
 }
 
-/** `GET /api/v1/torrents/ID`: the view and each file's progress. */
-export interface TorrentDetail extends TorrentView {
-  files: { path: string; length: number; downloaded: number; progress: number }[];
+/** One file of a torrent, as `GET /api/v1/torrents/ID` shows it. */
+export interface FileView {
+  path: string;
+  length: number;
+  downloaded: number;
+  progress: number;
+  /** 0: fetched only as far as it is read (deselected, or on demand); 1..7: fetched in the background. */
+  priority: number;
 }
+
+/** `GET /api/v1/torrents/ID`: the view, its own rate limits and each file's progress and priority. */
+export interface TorrentDetail extends TorrentView {
+  limits: Limits;
+  files: FileView[];
+}
+
+/** Rate limits in bytes per second; 0 is none. */
+export interface Limits {
+  download: number;
+  upload: number;
+}
+
+/** One connected peer (`GET /api/v1/torrents/ID/peers`): the engine's PeerInfo, rates rounded. */
+export type PeerView = Pick<PeerInfo, 'address' | 'client' | 'outgoing' | 'downloadRate' | 'uploadRate' | 'progress'>;
 
 /** `POST /api/v1/torrents`: exactly one of `magnet` (a magnet link or an infohash), `torrent` and `url`. */
 export interface AddRequest {
@@ -46,6 +67,8 @@ export interface AddRequest {
   paused?: boolean;
   /** Shown in the mount under `DIR/<category>/` (one path component). */
   category?: string;
+  /** Only these files are fetched in the background (indexes, ranges `3-7` or globs, as `ct download --select`). */
+  select?: string[];
 }
 
 export interface AddResult {
@@ -64,6 +87,13 @@ export interface ServiceApi {
   remove(id: string, deleteData?: boolean): Promise<void>;
   pause(id: string): Promise<TorrentView>;
   resume(id: string): Promise<TorrentView>;
+  /** The session's limits, or one torrent's own. */
+  limits(id?: string): Limits;
+  /** Changes them now (and keeps a torrent's in its record); absent fields stay. */
+  setLimits(id: string | undefined, limits: Partial<Limits>): Promise<Limits>;
+  /** Fetches the files matching `patterns` in the background (`wanted`), or stops fetching them. */
+  select(id: string, patterns: readonly string[], wanted: boolean): Promise<TorrentDetail>;
+  peers(id: string): PeerView[];
 }
 
 /** An error whose message the client should see, with its HTTP status. */

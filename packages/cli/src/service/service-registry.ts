@@ -21,6 +21,26 @@ export interface ServiceRecord {
   readonly category?: string;
   /** Paused with `ct pause`: stays stopped across restarts until `ct resume`. */
   readonly paused?: boolean;
+  /** Its own rate limits (`ct limit ID`), bytes per second; 0 or absent: none. */
+  readonly limits?: { readonly download?: number; readonly upload?: number };
+  /** `ct add --select` patterns, kept until the metadata is known and they become `priorities`. */
+  readonly select?: readonly string[];
+  /** Files (path in the torrent) given a priority by `ct select` (4) or `ct deselect` (0). */
+  readonly priorities?: Readonly<Record<string, number>>;
+}
+
+const optional = (v: unknown, check: (v: unknown) => boolean) => v === undefined || check(v);
+const isStringList = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isRate = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** A record as read back from disk: every field of the right type, or it is not one. */
+function isRecord(r: Partial<ServiceRecord>, infoHash: string): r is ServiceRecord {
+  return r.infoHash === infoHash && typeof r.downloadDir === 'string' && typeof r.addedAt === 'string' &&
+    optional(r.magnet, (v) => typeof v === 'string') && optional(r.peers, isStringList) &&
+    optional(r.paused, (v) => typeof v === 'boolean') && optional(r.category, (v) => typeof v === 'string') &&
+    optional(r.limits, (v) => typeof v === 'object' && v !== null && optional((v as { download?: unknown }).download, isRate) && optional((v as { upload?: unknown }).upload, isRate)) &&
+    optional(r.select, isStringList) &&
+    optional(r.priorities, (v) => typeof v === 'object' && v !== null && Object.values(v).every((p) => Number.isInteger(p) && p >= 0 && p <= 7));
 }
 
 export class ServiceRegistry {
@@ -41,8 +61,8 @@ export class ServiceRegistry {
     for (const name of names.filter((n) => /^[0-9a-f]{40}\.json$/.test(n)).sort()) {
       try {
         const r = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as Partial<ServiceRecord>;
-        if (r.infoHash !== name.slice(0, 40) || typeof r.downloadDir !== 'string' || typeof r.addedAt !== 'string' || (r.magnet !== undefined && typeof r.magnet !== 'string') || (r.peers !== undefined && !(Array.isArray(r.peers) && r.peers.every((p) => typeof p === 'string'))) || (r.paused !== undefined && typeof r.paused !== 'boolean') || (r.category !== undefined && typeof r.category !== 'string')) throw new Error('not a service record');
-        out.push(r as ServiceRecord);
+        if (!isRecord(r, name.slice(0, 40))) throw new Error('not a service record');
+        out.push(r);
       } catch (err) {
         this.warn(`ignoring ${path.join(this.dir, name)}: ${(err as Error).message}`);
       }

@@ -14,7 +14,8 @@ import { isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type
 import type { TorrentMount } from '@ct/fusefs';
 import type { ServiceLog } from '../log.js';
 import type { ServiceEvent } from './event-stream.js';
-import { ApiError, type AddRequest, type AddResult, type ServiceApi, type TorrentDetail, type TorrentView } from './api-types.js';
+import { selectFiles } from '../file-selection.js';
+import { ApiError, type AddRequest, type AddResult, type Limits, type PeerView, type ServiceApi, type TorrentDetail, type TorrentView } from './api-types.js';
 import { deleteTorrentData } from './delete-data.js';
 import { fetchTorrentFile } from './fetch-torrent.js';
 import type { ServiceRecord, ServiceRegistry } from './service-registry.js';
@@ -81,15 +82,66 @@ export class Service implements ServiceApi {
 
   detail(id: string): TorrentDetail {
     const e = this.find(id);
+    const fallback = this.opts.onDemand ? 0 : 4;
     const files = e.torrent
-      ? e.torrent.files.map((f) => ({ path: f.path, length: f.length, downloaded: f.downloaded, progress: f.length === 0 ? 1 : f.downloaded / f.length }))
-      : (e.meta?.files ?? []).map((f) => ({ path: f.path.join('/'), length: f.length, downloaded: 0, progress: 0 }));
-    return { ...this.view(e), files };
+      ? e.torrent.files.map((f) => ({ path: f.path, length: f.length, downloaded: f.downloaded, progress: f.length === 0 ? 1 : f.downloaded / f.length, priority: f.priority }))
+      : (e.meta?.files ?? []).filter((f) => !f.pad).map((f) => {
+        const p = f.path.join('/');
+        return { path: p, length: f.length, downloaded: 0, progress: 0, priority: e.record.priorities?.[p] ?? fallback };
+      });
+    return { ...this.view(e), limits: { download: e.record.limits?.download ?? 0, upload: e.record.limits?.upload ?? 0 }, files };
+  }
+
+  peers(id: string): PeerView[] {
+    const e = this.find(id);
+    return (e.torrent?.peerList() ?? []).map((p) => ({ address: p.address, client: p.client, outgoing: p.outgoing, downloadRate: Math.round(p.downloadRate), uploadRate: Math.round(p.uploadRate), progress: p.progress }));
+  }
+
+  limits(id?: string): Limits {
+    if (id === undefined) return this.opts.session.rateLimits;
+    const { limits } = this.find(id).record;
+    return { download: limits?.download ?? 0, upload: limits?.upload ?? 0 };
+  }
+
+  async setLimits(id: string | undefined, limits: Partial<Limits>): Promise<Limits> {
+    if (id === undefined) {
+      this.opts.session.setRateLimits(limits);
+      this.opts.log(`limits now ${describeLimits(this.opts.session.rateLimits)} for the session`);
+      return this.opts.session.rateLimits;
+    }
+    const entry = this.find(id);
+    const merged = { download: limits.download ?? entry.record.limits?.download ?? 0, upload: limits.upload ?? entry.record.limits?.upload ?? 0 };
+    const { limits: _, ...rest } = entry.record;
+    entry.record = merged.download || merged.upload ? { ...rest, limits: merged } : rest;
+    await this.opts.registry.save(entry.record);
+    entry.torrent?.setRateLimits(merged);
+    this.opts.log(`limits now ${describeLimits(merged)} for ${entry.name}`);
+    return merged;
+  }
+
+  async select(id: string, patterns: readonly string[], wanted: boolean): Promise<TorrentDetail> {
+    const entry = this.find(id);
+    if (!entry.meta) throw new ApiError(409, `${entry.name}: its metadata is not known yet, so neither are its files (ct add --select works before it is)`);
+    const paths = filePaths(entry.meta);
+    let matched: boolean[];
+    try {
+      matched = selectFiles(paths, patterns, undefined);
+    } catch (err) {
+      throw new ApiError(400, (err as Error).message.replace('ct download --list', `ct files ${entry.record.infoHash.slice(0, 8)}`));
+    }
+    const priorities = { ...entry.record.priorities };
+    paths.forEach((p, i) => { if (matched[i]) priorities[p] = wanted ? 4 : 0; });
+    entry.record = { ...entry.record, priorities };
+    await this.opts.registry.save(entry.record);
+    if (entry.torrent) this.applyPriorities(entry, entry.torrent);
+    this.opts.log(`${wanted ? 'selected' : 'deselected'} ${matched.filter(Boolean).length} file(s) of ${entry.name}`);
+    return this.detail(entry.record.infoHash);
   }
 
   async add(req: AddRequest): Promise<AddResult> {
     const base = { downloadDir: path.resolve(req.downloadDir ?? this.opts.downloadDir), addedAt: new Date().toISOString(),
-      ...(req.peers?.length ? { peers: req.peers } : {}), ...(req.paused ? { paused: true } : {}), ...(req.category ? { category: req.category } : {}) };
+      ...(req.peers?.length ? { peers: req.peers } : {}), ...(req.paused ? { paused: true } : {}), ...(req.category ? { category: req.category } : {}),
+      ...(req.select?.length ? { select: req.select } : {}) };
     let entry: Entry;
     if (req.magnet !== undefined) {
       const source = INFOHASH.test(req.magnet) ? `magnet:?xt=urn:btih:${req.magnet.toLowerCase()}` : req.magnet;
@@ -101,6 +153,7 @@ export class Service implements ServiceApi {
       const bytes = req.url !== undefined ? await fetchTorrentFile(req.url) : req.torrent!;
       const meta = parseMetainfo(bytes);
       this.refuseDuplicate(meta.infoHashHex);
+      if (req.select?.length) checkPatterns(meta, req.select);
       await this.opts.registry.saveTorrentFile(meta.infoHashHex, bytes);
       entry = { record: { infoHash: meta.infoHashHex, ...base }, name: meta.name, meta };
     }
@@ -193,9 +246,14 @@ export class Service implements ServiceApi {
    */
   private async run(entry: Entry): Promise<void> {
     const { record } = entry;
-    const addOpts = { downloadDir: record.downloadDir, onDemand: this.opts.onDemand, peers: [...(record.peers ?? [])] };
+    const addOpts = {
+      downloadDir: record.downloadDir, onDemand: this.opts.onDemand, peers: [...(record.peers ?? [])], rateLimits: record.limits,
+      // Read when the torrent is built, before any file is created: deselected files never are.
+      filePriority: (file: string) => entry.record.priorities?.[file],
+    };
     entry.error = undefined;
     if (entry.meta) {
+      this.resolveSelect(entry, entry.meta);
       try {
         this.show(entry, await this.opts.session.addTorrent(entry.meta, addOpts));
       } catch (err) {
@@ -205,7 +263,7 @@ export class Service implements ServiceApi {
     }
     const fetching = new AbortController();
     entry.fetching = fetching;
-    this.opts.session.addMagnet(parseMagnet(record.magnet!), { ...addOpts, signal: fetching.signal }).then(
+    this.opts.session.addMagnet(parseMagnet(record.magnet!), { ...addOpts, signal: fetching.signal, onMetadata: (meta) => this.resolveSelect(entry, meta) }).then(
       (torrent) => {
         entry.fetching = undefined;
         // Removed or paused while its metadata was on the way.
@@ -245,9 +303,58 @@ export class Service implements ServiceApi {
       `${trusted} pieces trusted from resume data, ${hashed} hashed`);
   }
 
+  /**
+   * `ct add --select` patterns, once the metadata is known, become file priorities (matching
+   * files 4, the others 0) and leave the record.
+   */
+  private resolveSelect(entry: Entry, meta: Metainfo): void {
+    const { select } = entry.record;
+    if (!select) return;
+    const paths = filePaths(meta);
+    let matched: boolean[] | undefined;
+    try {
+      matched = selectFiles(paths, select, undefined);
+    } catch (err) {
+      this.opts.log(`${entry.name}: --select ${select.join(',')}: ${(err as Error).message}; every file is kept`, 'warn');
+    }
+    const { select: _, ...rest } = entry.record;
+    entry.record = matched ? { ...rest, priorities: Object.fromEntries(paths.map((p, i) => [p, matched[i] ? 4 : 0])) } : rest;
+    void this.opts.registry.save(entry.record).catch((err: Error) => this.opts.log(`${entry.name}: cannot save its record: ${err.message}`, 'error'));
+  }
+
+  /** A running torrent's files take their recorded priorities (after ct select / deselect). */
+  private applyPriorities(entry: Entry, torrent: Torrent): void {
+    const priorities = entry.record.priorities ?? {};
+    for (const f of torrent.files) {
+      const p = priorities[f.path];
+      if (p === undefined) continue;
+      if (p > 0) f.select(p);
+      else f.deselect();
+    }
+  }
+
   private failed(entry: Entry, err: Error): void {
     entry.error = err.message.split('\n')[0];
     this.opts.log(`${entry.name}: ${entry.error}`, 'error');
     this.opts.onEvent?.('error', this.view(entry));
   }
+}
+
+/** The paths of a torrent's files (pad files left out), in the order ct files lists them. */
+function filePaths(meta: Metainfo): string[] {
+  return meta.files.filter((f) => !f.pad).map((f) => f.path.join('/'));
+}
+
+/** Refuses `--select` patterns that match nothing in a torrent whose files are known. */
+function checkPatterns(meta: Metainfo, patterns: readonly string[]): void {
+  try {
+    selectFiles(filePaths(meta), patterns, undefined);
+  } catch (err) {
+    throw new ApiError(400, (err as Error).message.replace(' (ct download --list shows them)', ''));
+  }
+}
+
+function describeLimits(l: Limits): string {
+  const one = (n: number) => (n > 0 ? `${(n / 1e6).toFixed(n >= 1e6 ? 1 : 3)} MB/s` : 'none');
+  return `down ${one(l.download)}, up ${one(l.upload)}`;
 }

@@ -9,6 +9,7 @@ import type { BlockRequest } from '../picker/piece-picker.js';
 import type { OwnExtendedHandshake } from './extensions.js';
 import type { PexMessage } from './pex.js';
 import type { UploadSource } from './upload-queue.js';
+import type { TorrentBandwidth } from '../limits/bandwidth.js';
 
 /**
  * What a PeerSession needs from its torrent. `P` is the session itself (PeerSession), a type
@@ -43,6 +44,8 @@ export interface PeerHostOf<P> extends UploadSource {
   readonly infoHash: Buffer;
   /** The info dictionary we serve over ut_metadata. */
   readonly infoBytes: Buffer;
+  /** The torrent's rate limits: every byte read from a peer and every block sent is charged. */
+  readonly bandwidth: TorrentBandwidth;
   /** Addresses a peer told us about over ut_pex. */
   onPex(peer: P, msg: PexMessage): void;
 }

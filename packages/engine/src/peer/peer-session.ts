@@ -65,6 +65,8 @@ export class PeerSession implements PickerPeer {
   lastOptimistic = 0;
   readonly connectedAt = Date.now();
   private closed = false;
+  /** The socket's reads, as the download limit pauses and resumes them. */
+  private readonly socketReads = { pause: () => this.wire.pauseReads?.(), resume: () => this.wire.resumeReads?.() };
 
   constructor(
     readonly wire: PeerConnection,
@@ -83,7 +85,11 @@ export class PeerSession implements PickerPeer {
     this.ip = parseHostPort(key).host;
     this.extensions = new ExtensionChannel(wire, host.infoBytes, (msg) => host.onPex(this, msg));
     this.uploads = new UploadQueue(wire, this.fast, host, { maxQueue: opts.maxUploadQueue, maxBacklog: opts.maxUploadBacklog },
-      () => !this.closed && !this.amChoking, (bytes) => this.uploadRate.add(bytes));
+      () => !this.closed && !this.amChoking, (bytes) => {
+        this.uploadRate.add(bytes);
+        host.bandwidth.sent(bytes, this.uploads);
+      });
+    wire.setReadMeter?.((bytes) => host.bandwidth.received(bytes, this.socketReads));
     wire.on('message', (msg) => {
       try {
         this.onMessage(msg);
@@ -426,6 +432,8 @@ export class PeerSession implements PickerPeer {
     this.closed = true;
     this.abandonAll();
     this.uploads.stop();
+    this.host.bandwidth.forget(this.uploads);
+    this.host.bandwidth.forget(this.socketReads);
     this.host.onPeerClosed(this, err);
   }
 }

@@ -31,6 +31,8 @@ export class UploadQueue {
   private readonly queue: BlockRef[] = [];
   private inFlight = 0;
   private stopped = false;
+  /** Held by the upload rate limit (limits/bandwidth.ts) until resume(). */
+  private held = false;
 
   constructor(
     private readonly wire: PeerConnection,
@@ -70,6 +72,16 @@ export class UploadQueue {
     this.queue.length = 0;
   }
 
+  /** The upload limit is in debt: send nothing more until resume(). */
+  pause(): void {
+    this.held = true;
+  }
+
+  resume(): void {
+    this.held = false;
+    this.serve();
+  }
+
   stop(): void {
     this.stopped = true;
     this.queue.length = 0;
@@ -77,12 +89,14 @@ export class UploadQueue {
 
   /** Starts reads while there is room (called on requests and when the socket drains). */
   serve(): void {
-    while (!this.stopped && this.queue.length > 0 && this.inFlight < READS_IN_FLIGHT && this.wire.writeBacklog < this.opts.maxBacklog) {
+    while (!this.stopped && !this.held && this.queue.length > 0 && this.inFlight < READS_IN_FLIGHT && this.wire.writeBacklog < this.opts.maxBacklog) {
       const ref = this.queue.shift() as BlockRef;
       this.inFlight++;
       this.source.readBlock(ref.index, ref.begin, ref.length).then(
         (block) => {
           if (this.stopped || !this.maySend()) return block.release();
+          // Reads already in flight when the limit paused the queue still go out: the bucket
+          // takes them as debt.
           this.wire.piece(ref.index, ref.begin, block.data, () => block.release());
           this.onSent(block.data.length);
         },

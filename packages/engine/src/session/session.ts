@@ -23,6 +23,7 @@ import { DEFAULT_HALF_OPEN_LIMITS, HalfOpenTable, type HalfOpenLimits } from './
 import { ResumeStore, SAVE_EVERY_MS } from './resume-store.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { DEFAULT_WIRE_OPTIONS, PeerWire, type PeerWireOptions } from '../wire/peer-wire.js';
+import { SessionBandwidth, type RateLimits } from '../limits/bandwidth.js';
 
 /**
  * Our BEP 20 peer id prefix: `-ct` + version 0.1.0.0. Upper-case `-CT` is CTorrent's registered
@@ -65,6 +66,8 @@ export interface SessionOptions {
   /** DHT lookups while a torrent has no peer (default 10 s) and once it has (default 15 min). */
   dhtRetryMs?: number;
   dhtIntervalMs?: number;
+  /** Download and upload limits for the whole session, bytes per second (0: none). */
+  rateLimits?: Partial<RateLimits>;
 }
 
 export interface AddTorrentOptions extends Partial<Omit<TorrentOptions, 'hasher'>> {
@@ -115,6 +118,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   dht: DhtService | undefined;
   private readonly discoveries = new Set<TorrentDiscovery>();
   private readonly fetchers = new Set<MetadataFetcher>();
+  /** The session's rate limits; each torrent charges its transfers here and to its own. */
+  private readonly bandwidth: SessionBandwidth;
 
   private constructor(private readonly opts: SessionOptions) {
     super();
@@ -125,6 +130,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.halfOpen = new HalfOpenTable({ ...DEFAULT_HALF_OPEN_LIMITS, ...opts.halfOpen });
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.bandwidth = new SessionBandwidth(opts.rateLimits);
     if (opts.stateDir) {
       this.resume = new ResumeStore(path.join(opts.stateDir, 'resume'), (m) => this.emit('warning', m));
       this.resumeTimer = setInterval(() => void this.resume?.saveAll(), opts.resumeEveryMs ?? SAVE_EVERY_MS);
@@ -170,7 +176,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   private async startTorrent(meta: Metainfo, opts: AddTorrentOptions, found?: TorrentDiscovery): Promise<Torrent> {
     const listenPort = this.listenAddress?.port;
     const resume = opts.resume ?? (await this.resume?.load(meta.infoHashHex, opts.downloadDir));
-    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, resume, hasher: this.hasher }, (address, t) => this.dial(address, t));
+    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, resume, hasher: this.hasher, bandwidth: this.bandwidth }, (address, t) => this.dial(address, t));
     this.resume?.track(torrent, opts.downloadDir);
     this.torrents.set(meta.infoHashHex, torrent);
     this.emit('torrent', torrent);
@@ -295,6 +301,14 @@ export class Session extends TypedEmitter<SessionEvents> {
     }
   }
 
+  /** The session-wide download and upload limits (bytes per second, 0: none). */
+  get rateLimits(): RateLimits { return this.bandwidth.limits; }
+
+  /** Changes the session-wide limits at once (each torrent's own limits still apply). */
+  setRateLimits(limits: Partial<RateLimits>): void {
+    this.bandwidth.set(limits);
+  }
+
   getTorrent(infoHashHex: string): Torrent | undefined {
     return this.torrents.get(infoHashHex);
   }
@@ -377,6 +391,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.closed = true;
     for (const f of this.fetchers) f.close();
     clearInterval(this.resumeTimer);
+    this.bandwidth.close();
     await this.resume?.saveAll();
     await Promise.all([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();

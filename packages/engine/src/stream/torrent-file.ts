@@ -15,6 +15,7 @@ export interface FileHost extends ReaderHost {
   /** Changes whenever the set of verified pieces does. */
   readonly haveVersion: number;
   setFilePriority(fileIndex: number, priority: number): void;
+  filePriority(fileIndex: number): number;
   /** A reader was created: the file may now exist on disk. */
   fileOpened(fileIndex: number): void;
 }
@@ -84,6 +85,12 @@ export class TorrentFile {
   createReadStream(opts: FileReadStreamOptions & Partial<ReadaheadOptions> = {}): Readable {
     return createFileReadStream(this.createReader(opts), this.length, opts);
   }
+
+  /**
+   * Its download priority: 0 when only reads fetch it (deselected, or the torrent is on demand),
+   * 1..7 when it is fetched in the background.
+   */
+  get priority(): number { return this.host.filePriority(this.index); }
 
   /** Downloads this file in the background at `priority` (1..7, default 4). */
   select(priority = 4): void {

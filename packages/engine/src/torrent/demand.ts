@@ -87,6 +87,11 @@ export class DemandTable {
     }
   }
 
+  /** A file's priority: what select()/deselect() set, else the default (0 on demand, 4 otherwise). */
+  filePriorityOf(fileIndex: number): number {
+    return this.filePriority.get(fileIndex) ?? this.defaultFilePriority;
+  }
+
   fileOpened(fileIndex: number): void {
     this.openedFiles.add(fileIndex);
   }

@@ -7,6 +7,7 @@ import type { DiscoveryStatus } from '../discovery/torrent-discovery.js';
 import type { PeerSource } from '../discovery/peer-source.js';
 import type { HasherPool } from '../hash/hasher-pool.js';
 import type { PeerSessionOptions } from '../peer/peer-options.js';
+import type { RateLimits, SessionBandwidth } from '../limits/bandwidth.js';
 
 export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
 
@@ -78,6 +79,12 @@ export interface TorrentOptions {
   /** Download nothing unless a reader asks for it or a file is selected. */
   onDemand?: boolean;
   /**
+   * A priority for some files from the start (before any file is created): asked once per file
+   * with its path inside the torrent ('/'-separated, as TorrentFile.path); 0 is deselected,
+   * 1..7 fetched in the background, undefined the default. Same as select()/deselect() later.
+   */
+  filePriority?: (path: string) => number | undefined;
+  /**
    * A snapshot from Torrent.resumeData() of an earlier run (as stored, JSON): pieces in files
    * that carry the same stamp (inode, size, mtime) are trusted without hashing; files that changed
    * are checked again. Anything that is not a valid snapshot of this torrent is ignored (a full check).
@@ -108,5 +115,9 @@ export interface TorrentOptions {
   listenPort?: number;
   /** How often peers hear our ut_pex view (BEP 11 asks for at most once a minute). */
   pexIntervalMs?: number;
+  /** This torrent's download and upload limits in bytes per second (0: none; the session's apply too). */
+  rateLimits?: Partial<RateLimits>;
+  /** @internal The session's limits, which this torrent's transfers are charged to as well. */
+  bandwidth?: SessionBandwidth;
 }
 

@@ -37,6 +37,7 @@ import { planResume, snapshot, type ResumeData } from './resume-data.js';
 import { buildTorrentParts, resolveTorrentOptions, type TorrentParts } from './torrent-parts.js';
 import { peerInfo, torrentStats } from './torrent-stats.js';
 import { VerifiedUploads } from './verified-uploads.js';
+import { SessionBandwidth, type RateLimits, type TorrentBandwidth } from '../limits/bandwidth.js';
 
 import type { PeerInfo, TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
 
@@ -64,6 +65,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly downRate = new RateMeter();
   private readonly upRate = new RateMeter();
   private readonly peerOptions: PeerSessionOptions;
+  /** Its rate limits, charged together with the session's. */
+  private readonly bandwidth: TorrentBandwidth;
   private timer: NodeJS.Timeout | undefined;
   /** The next redial, when one is due before the next tick. */
   private dialTimer: NodeJS.Timeout | undefined;
@@ -94,9 +97,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.assembler = new PieceAssembler(metainfo, this.layout, this.picker, this.storage, opts.hasher, this.assemblerHost(), resolved.assembler);
     this.demand = new DemandTable(this.picker, this.layout, metainfo.files, !!opts.onDemand);
     this.waiters = new ReadWaiters((i) => this.picker.have.get(i));
+    this.bandwidth = (opts.bandwidth ?? new SessionBandwidth()).forTorrent(opts.rateLimits);
     this.peerHost = this.makePeerHost();
     this.fileHost = this.makeFileHost();
     this.files = metainfo.files.map((f, i) => ({ f, i })).filter(({ f }) => !f.pad).map(({ f, i }) => new TorrentFile(this.fileHost, i, f));
+    for (const f of opts.filePriority ? this.files : []) {
+      const p = opts.filePriority!(f.path);
+      if (p !== undefined && Number.isInteger(p) && p >= 0 && p <= 7) this.demand.setFilePriority(f.index, p);
+    }
   }
 
   /**
@@ -117,6 +125,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   get currentState(): TorrentState { return this.state; }
   /** True once any peer completed a handshake with us. */
   get hasConnectedPeer(): boolean { return this.peers.everConnected; }
+
+  /** This torrent's own download and upload limits (bytes per second, 0: none). */
+  get rateLimits(): RateLimits { return this.bandwidth.limits; }
+
+  /** Changes this torrent's limits at once; the session's limits still apply on top. */
+  setRateLimits(limits: Partial<RateLimits>): void {
+    this.bandwidth.set(limits);
+  }
 
   /** Checks existing data, then starts the swarm housekeeping. */
   async start(): Promise<void> {
@@ -290,6 +306,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       get pieceCount() { return t.pieceCount; },
       get infoHash() { return t.infoHash; },
       get infoBytes() { return t.metainfo.infoBytes; },
+      get bandwidth() { return t.bandwidth; },
       pieceSize: (i) => t.layout.pieceSize(i),
       havePiece: (i) => t.havePiece(i),
       ownBitfield: () => t.picker.have,
@@ -323,6 +340,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       waitForPieces: (first, last, signal) => t.waiters.wait(first, last, signal),
       readRange: (offset, length, into) => t.storage.read(offset, length, into),
       setFilePriority: (i, p) => t.setFilePriority(i, p),
+      filePriority: (i) => t.demand.filePriorityOf(i),
       fileOpened: (i) => t.fileOpened(i),
     };
   }

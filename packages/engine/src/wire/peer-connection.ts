@@ -41,4 +41,9 @@ export interface PeerConnection {
   setPieceTarget?(fn: ((index: number, begin: number, length: number) => Buffer | undefined) | undefined): void;
   /** Optional: the landing block's request was given up; its remaining bytes go elsewhere. */
   abortLanding?(): void;
+  /** Optional: `meter` hears the size of every read from the socket (rate limits charge it). */
+  setReadMeter?(meter: ((bytes: number) => void) | undefined): void;
+  /** Optional: stop reading the socket (TCP then slows the sender) / read again. */
+  pauseReads?(): void;
+  resumeReads?(): void;
 }

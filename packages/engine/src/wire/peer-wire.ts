@@ -90,6 +90,7 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnec
   private lastSent = Date.now();
   private readonly timer: NodeJS.Timeout;
   private handshakeTimer: NodeJS.Timeout | undefined;
+  private readMeter: ((bytes: number) => void) | undefined;
 
   constructor(readonly socket: Socket, private readonly opts: PeerWireOptions = DEFAULT_WIRE_OPTIONS) {
     super();
@@ -127,6 +128,19 @@ export class PeerWire extends TypedEmitter<PeerWireEvents> implements PeerConnec
     } catch (err) {
       this.destroy(err as Error);
     }
+    this.readMeter?.(chunk.length);
+  }
+
+  setReadMeter(meter: ((bytes: number) => void) | undefined): void {
+    this.readMeter = meter;
+  }
+
+  pauseReads(): void {
+    if (!this.closed) this.socket.pause();
+  }
+
+  resumeReads(): void {
+    if (!this.closed) this.socket.resume();
   }
 
   /** Lets piece payloads land in place (see FrameParser); undefined turns it off. */

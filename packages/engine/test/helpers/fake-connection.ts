@@ -29,6 +29,9 @@ export class FakeConnection extends EventEmitter implements PeerConnection {
   /** What the session gave as the place where blocks may land (FrameParser's pieceTarget). */
   pieceTarget: ((index: number, begin: number, length: number) => Buffer | undefined) | undefined;
   landingsAborted = 0;
+  /** What the session gave to hear each socket read (rate limits), and whether reads are paused. */
+  readMeter: ((bytes: number) => void) | undefined;
+  readsPaused = false;
 
   override on<E extends keyof PeerConnectionEvents>(event: E, listener: (...args: PeerConnectionEvents[E]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);
@@ -74,6 +77,9 @@ export class FakeConnection extends EventEmitter implements PeerConnection {
 
   setPieceTarget(fn: FakeConnection['pieceTarget']): void { this.pieceTarget = fn; }
   abortLanding(): void { this.landingsAborted++; }
+  setReadMeter(meter: FakeConnection['readMeter']): void { this.readMeter = meter; }
+  pauseReads(): void { this.readsPaused = true; }
+  resumeReads(): void { this.readsPaused = false; }
 
   destroy(reason: Error = new Error('closed by us')): void {
     if (this.closedWith) return;
