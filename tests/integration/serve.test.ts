@@ -212,6 +212,54 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
 });
 
+test('DIR/.ct/add/: a .torrent or .magnet written there is added (cp returns once it is in the mount); anything else fails its close; the rest of the mount is read-only', { timeout: 90_000 }, async () => {
+  const mnt = path.join(work, 'mnt-add');
+  mounts.push(mnt);
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const serve = await startServe(['--mount', mnt, '--mkdir', '--http', url.slice(7), '--state-dir', path.join(work, 'state-add'), '--download-dir', path.join(work, 'dl-add')]);
+  const addDir = path.join(mnt, '.ct', 'add');
+  assert.equal((await sh(`ls -a ${q(mnt)}`)).stdout.split('\n').includes('.ct'), false, '.ct is not listed');
+  assert.equal((await sh(`test -d ${q(addDir)} && test -w ${q(addDir)}`)).code, 0, 'but it is there, and writable');
+
+  // cp of a .torrent: when cp returns, the torrent is in the mount.
+  const cp = await sh(`cp ${q(t.set)} ${q(addDir)}/ && ls ${q(mnt)}`);
+  assert.equal(cp.code, 0, cp.stderr);
+  assert.deepEqual(cp.stdout.split('\n').filter(Boolean), ['set']);
+  assert.match(serve.stderr, /\.ct\/add: added set\.torrent \([0-9a-f]{40}\)/);
+  // A magnet link written by the shell: its metadata comes from the seeder, then it is readable.
+  const echo = await sh(`echo 'magnet:?xt=urn:btih:${clipMeta.infoHashHex}&x.pe=${seeds.clip}' > ${q(addDir)}/clip.magnet`);
+  assert.equal(echo.code, 0, echo.stderr);
+  await waitUntil(() => exists(path.join(mnt, 'clip.bin')), 'the magnet in the mount', 30_000);
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'clip.bin')]), [await sha1(path.join(src, 'clip.bin'))]);
+  assert.deepEqual((await sh(`ls -A ${q(addDir)}`)).stdout, '', 'taken files leave the folder');
+
+  // Refused: not a torrent, not a .torrent/.magnet name, the same torrent again.
+  // (cp reports a failed close; a shell redirect does not look, so only the log tells it.)
+  await writeFile(path.join(work, 'junk.torrent'), 'not bencoded');
+  await writeFile(path.join(work, 'notes.txt'), 'hi');
+  const junk = await sh(`cp ${q(path.join(work, 'junk.torrent'))} ${q(addDir)}/`);
+  assert.notEqual(junk.code, 0);
+  assert.match(junk.stderr, /Invalid argument/);
+  assert.match(serve.stderr, /\.ct\/add: junk\.torrent is refused: /);
+  const txt = await sh(`cp ${q(path.join(work, 'notes.txt'))} ${q(addDir)}/`);
+  assert.notEqual(txt.code, 0);
+  assert.match(serve.stderr, /notes\.txt is refused: only \.torrent and \.magnet files are added/);
+  const again = await sh(`cp ${q(t.set)} ${q(addDir)}/again.torrent`);
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /failed to close|Invalid argument/);
+
+  // Everywhere else: EROFS.
+  for (const cmd of [`touch ${q(mnt)}/new`, `mkdir ${q(mnt)}/d`, `rm -f ${q(mnt)}/clip.bin`, `sh -c 'echo x >> ${mnt}/clip.bin'`,
+    `mv ${q(mnt)}/clip.bin ${q(mnt)}/moved`, `mkdir ${q(addDir)}/sub`, `touch ${q(mnt)}/.ct/x`]) {
+    const r = await sh(cmd);
+    assert.notEqual(r.code, 0, cmd);
+    assert.match(r.stderr, /Read-only file system|Permission denied/, cmd);
+  }
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'clip.bin')]), [await sha1(path.join(src, 'clip.bin'))], 'unchanged');
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+});
+
 test('kill -9 of ct serve at three moments of a download: each restart brings the torrent back with what was verified, the end is byte-exact, a last restart hashes nothing', { timeout: 180_000 }, async () => {
   const big = path.join(src, 'big');
   const files: [string, number][] = [];

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { MountError, UsageError } from '@ct/engine';
-import { DEFAULT_READ_TIMEOUT_MS, TorrentMount } from '@ct/fusefs';
+import { DEFAULT_READ_TIMEOUT_MS, TorrentMount, type TorrentMountOptions } from '@ct/fusefs';
 import { isFuseMounted } from './control/mount-table.js';
 import type { ControlHandlers } from './control/control-socket.js';
 import { listenOption, parseSeconds } from './options.js';
@@ -55,8 +55,9 @@ export function addMountOptions(cmd: Command, what: string): Command {
     .option('--mkdir', `create ${what} if it does not exist`);
 }
 
-export function newTorrentMount(mountPoint: string, opts: MountFlags, onRead?: (seconds: number, ok: boolean) => void): TorrentMount {
-  return new TorrentMount(mountPoint, { readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther, onRead });
+/** The mount of ct mount or ct serve; `extra` adds ct serve's read metrics and add folder. */
+export function newTorrentMount(mountPoint: string, opts: MountFlags, extra: Pick<TorrentMountOptions, 'onRead' | 'addFolder'> = {}): TorrentMount {
+  return new TorrentMount(mountPoint, { readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther, ...extra });
 }
 
 /** Like umount(8): a mount with files open stays unless forced (then their reads fail with EIO); `stop` then exit 0. */

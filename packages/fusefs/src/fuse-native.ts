@@ -37,6 +37,7 @@ export interface FuseOperations {
   open(path: string, flags: number, cb: (err: number, fd?: number) => void): void;
   read(path: string, fd: number, buf: Buffer, len: number, pos: number, cb: (bytesOrErr: number) => void): void;
   release(path: string, fd: number, cb: Done): void;
+  flush(path: string, fd: number, cb: Done): void;
   readlink(path: string, cb: (err: number, target?: string) => void): void;
   getxattr(path: string, name: string, position: number, cb: (err: number, value?: Buffer | null) => void): void;
   listxattr(path: string, cb: (err: number, names?: string[]) => void): void;
@@ -97,11 +98,14 @@ export function fuseNative(): FuseClass {
 /**
  * A fuse-native instance mounted read-only (`-o ro`): the kernel then answers EROFS for every
  * write, create, rename, unlink, chmod or truncate itself, before the call reaches us.
- * fuse-native has no option for it, so it is appended to the option string it builds.
+ * fuse-native has no option for it, so it is appended to the option string it builds. With
+ * `readOnly: false` (a mount with an add folder) the kernel passes writes on and our operations
+ * answer EROFS for every path but that folder's.
  */
-export function createReadOnlyFuse(mnt: string, ops: Partial<FuseOperations>, opts: FuseNativeOptions): FuseInstance {
+export function createReadOnlyFuse(mnt: string, ops: Partial<FuseOperations>, opts: FuseNativeOptions, readOnly = true): FuseInstance {
   const Fuse = fuseNative();
   const fuse = new Fuse(mnt, ops, opts);
+  if (!readOnly) return fuse;
   const build = Fuse.prototype._fuseOptions;
   fuse._fuseOptions = function (this: unknown) {
     const options = build.call(this);

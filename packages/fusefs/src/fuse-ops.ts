@@ -5,6 +5,7 @@
  * Every callback returns quickly: the event loop that runs them also runs the torrents.
  */
 import type { ReadaheadOptions, Torrent } from '@ct/engine';
+import { AddFolder } from './add-folder.js';
 import { Errno } from './errno.js';
 import type { FuseOperations, FuseStat, FuseStatfs } from './fuse-native.js';
 import type { MountTree, TreeNode } from './mount-tree.js';
@@ -29,6 +30,8 @@ export interface OpsOptions {
   readahead?: Partial<ReadaheadOptions>;
   /** Told of every read through the mount once answered: its latency and whether it gave bytes (metrics). */
   onRead?: (seconds: number, ok: boolean) => void;
+  /** `/.ct/add/`, the one writable folder (ct serve); absent: nothing is writable. */
+  addFolder?: AddFolder;
 }
 
 export class TorrentFsOperations {
@@ -46,7 +49,8 @@ export class TorrentFsOperations {
   /** The object handed to fuse-native. */
   operations(): Partial<FuseOperations> {
     const erofs = (...args: unknown[]) => (args[args.length - 1] as (e: number) => void)(Errno.EROFS);
-    return {
+    const add = this.opts.addFolder;
+    const ops: Partial<FuseOperations> = {
       init: (cb) => cb(0),
       access: (p, mode, cb) => cb(!this.tree.get(p) ? Errno.ENOENT : mode & W_OK ? Errno.EROFS : 0),
       statfs: (_p, cb) => cb(0, this.statfs()),
@@ -56,6 +60,7 @@ export class TorrentFsOperations {
       open: (p, flags, cb) => this.open(p, flags, cb),
       read: (_p, fd, buf, len, pos, cb) => this.read(fd, buf, len, pos, cb),
       release: (_p, fd, cb) => { this.files.close(fd); cb(0); },
+      flush: (_p, _fd, cb) => cb(0),
       readlink: (p, cb) => {
         const node = this.tree.get(p);
         if (!node) return cb(Errno.ENOENT);
@@ -67,6 +72,58 @@ export class TorrentFsOperations {
       mkdir: erofs, rmdir: erofs, chmod: erofs, chown: erofs, utimens: erofs, setxattr: erofs,
       removexattr: erofs, symlink: erofs, link: erofs, mknod: erofs,
     };
+    return add ? this.withAddFolder(ops, add) : ops;
+  }
+
+  /**
+   * The operations with every path under `/.ct` answered by the add folder, which takes files
+   * written into `/.ct/add/`; the rest of the mount stays as it was (EROFS for any change).
+   */
+  private withAddFolder(ops: Partial<FuseOperations>, add: AddFolder): Partial<FuseOperations> {
+    const owns = AddFolder.owns;
+    const ok = (cb: (e: number) => void) => cb(0);
+    const code = (n: number) => (n < 0 ? n : 0);
+    const orRo = (p: string, cb: (e: number) => void, then: () => void) => (owns(p) ? then() : cb(Errno.EROFS));
+    return {
+      ...ops,
+      access: (p, mode, cb) => (owns(p) ? cb(add.get(p) ? 0 : Errno.ENOENT) : ops.access!(p, mode, cb)),
+      getattr: (p, cb) => (owns(p) ? this.addFolderAttr(add, p, cb) : ops.getattr!(p, cb)),
+      fgetattr: (p, fd, cb) => (owns(p) ? this.addFolderAttr(add, p, cb) : ops.fgetattr!(p, fd, cb)),
+      readdir: (p, cb) => {
+        if (!owns(p)) return ops.readdir!(p, cb);
+        const names = add.list(p);
+        return typeof names === 'number' ? cb(names) : cb(0, ['.', '..', ...names]);
+      },
+      create: (p, _mode, cb) => orRo(p, cb, () => { const fd = add.create(p); return fd < 0 ? cb(fd) : cb(0, fd); }),
+      open: (p, flags, cb) => {
+        if (!owns(p)) return ops.open!(p, flags, cb);
+        const fd = add.open(p, (flags & O_TRUNC) !== 0);
+        return fd < 0 ? cb(fd) : cb(0, fd);
+      },
+      write: (p, fd, buf, len, pos, cb) => (add.ownsFd(fd) ? cb(add.write(fd, buf, len, pos)) : ops.write!(p, fd, buf, len, pos, cb)),
+      read: (p, fd, buf, len, pos, cb) => (add.ownsFd(fd) ? cb(Errno.EACCES) : ops.read!(p, fd, buf, len, pos, cb)),
+      flush: (p, fd, cb) => (add.ownsFd(fd) ? void add.flush(fd).then(cb) : ops.flush!(p, fd, cb)),
+      release: (p, fd, cb) => (add.ownsFd(fd) ? (add.release(fd), cb(0)) : ops.release!(p, fd, cb)),
+      truncate: (p, size, cb) => orRo(p, cb, () => cb(code(add.truncate(p, size)))),
+      ftruncate: (p, _fd, size, cb) => orRo(p, cb, () => cb(code(add.truncate(p, size)))),
+      unlink: (p, cb) => orRo(p, cb, () => cb(add.unlink(p))),
+      rename: (from, to, cb) => (owns(from) && owns(to) ? cb(add.rename(from, to)) : cb(Errno.EROFS)),
+      // cp -p and editors set times and modes: accepted, nothing to keep.
+      utimens: (p, _a, _m, cb) => orRo(p, cb, () => ok(cb)),
+      chmod: (p, _mode, cb) => orRo(p, cb, () => ok(cb)),
+      chown: (p, _u, _g, cb) => orRo(p, cb, () => ok(cb)),
+      listxattr: (p, cb) => (owns(p) ? cb(0, []) : ops.listxattr!(p, cb)),
+      getxattr: (p, name, pos, cb) => (owns(p) ? cb(0, null) : ops.getxattr!(p, name, pos, cb)),
+    };
+  }
+
+  private addFolderAttr(add: AddFolder, p: string, cb: (err: number, st?: FuseStat) => void): void {
+    const node = add.get(p);
+    if (!node) return cb(Errno.ENOENT);
+    const time = node.kind === 'file' ? node.time : this.tree.createdAt;
+    const base = { uid: this.uid, gid: this.gid, atime: time, mtime: time, ctime: time, blksize: 4096 };
+    if (node.kind === 'dir') return cb(0, { ...base, mode: S_IFDIR | (p.endsWith('/add') ? 0o755 : 0o555), size: 4096, nlink: p.endsWith('/add') ? 2 : 3, blocks: 8 });
+    cb(0, { ...base, mode: S_IFREG | 0o644, size: node.size, nlink: 1, blocks: Math.ceil(node.size / 512) });
   }
 
   stat(node: TreeNode): FuseStat {
@@ -108,7 +165,8 @@ export class TorrentFsOperations {
     const blocks = Math.ceil(bytes / 4096);
     // Size: the torrents; free: what is still to fetch (so `df` shows progress); read-only (flag 1).
     const free = Math.floor(missing / 4096);
-    return { bsize: 4096, frsize: 4096, blocks, bfree: free, bavail: free, files: this.tree.size, ffree: 0, favail: 0, fsid: 0, flag: 1, namemax: 255 };
+    // ST_RDONLY unless there is an add folder: tools that check statfs would refuse to write there.
+    return { bsize: 4096, frsize: 4096, blocks, bfree: free, bavail: free, files: this.tree.size, ffree: 0, favail: 0, fsid: 0, flag: this.opts.addFolder ? 0 : 1, namemax: 255 };
   }
 
   private open(p: string, flags: number, cb: (err: number, fd?: number) => void): void {

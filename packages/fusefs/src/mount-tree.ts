@@ -70,7 +70,11 @@ export class MountTree {
   /** Category -> the path of its folder at the root (suffixed if a torrent had the name first). */
   private readonly categories = new Map<string, string>();
 
-  constructor(readonly createdAt = new Date()) {
+  /** Names at the root no torrent or category may take (`.ct`, the add folder's). */
+  private readonly reserved: ReadonlySet<string>;
+
+  constructor(readonly createdAt = new Date(), reserved: readonly string[] = []) {
+    this.reserved = new Set(reserved);
     this.nodes.set('/', { kind: 'dir', path: '/', time: createdAt, children: [], torrentRoot: false });
   }
 
@@ -92,7 +96,7 @@ export class MountTree {
     if (this.tops.has(src.id)) throw new Error(`torrent ${src.id} is already mounted`);
     const parentPath = src.category === undefined ? '/' : this.categoryDir(src.category, src.time);
     const parent = this.nodes.get(parentPath) as DirNode;
-    const topName = freeName(src.name, (n) => parent.children.includes(n));
+    const topName = freeName(src.name, (n) => parent.children.includes(n) || (parentPath === '/' && this.reserved.has(n)));
     const top = posix.join(parentPath, topName);
     this.tops.set(src.id, top);
     parent.children.push(topName);
@@ -121,7 +125,7 @@ export class MountTree {
     const existing = this.categories.get(category);
     if (existing) return existing;
     const root = this.nodes.get('/') as DirNode;
-    const name = freeName(category, (n) => root.children.includes(n));
+    const name = freeName(category, (n) => root.children.includes(n) || this.reserved.has(n));
     const p = `/${name}`;
     root.children.push(name);
     this.nodes.set(p, { kind: 'dir', path: p, time, children: [], torrentRoot: false });

@@ -5,6 +5,7 @@
  *
  * FUSE options, and why (DESIGN.md has the longer story):
  * - `ro`: the kernel itself answers EROFS to every write, create, rename, unlink, chmod, truncate.
+ *   Not with an add folder (`ct serve`): then our operations answer EROFS outside `/.ct/add/`.
  * - `kernel_cache`: verified torrent data never changes, so pages the kernel cached stay valid
  *   across opens; a second `cat` of a file costs no FUSE call at all.
  * - `max_read=131072`: the kernel's limit for FUSE reads anyway; said so it is explicit.
@@ -17,13 +18,20 @@
  *   binding timeout would answer a read that our reader then completes into a freed buffer.
  */
 import { MountError, type Torrent } from '@ct/engine';
+import { AddFolder, ADD_FOLDER_ROOT, type AcceptFile } from './add-folder.js';
 import { createReadOnlyFuse, fuseNative, type FuseInstance } from './fuse-native.js';
 import { TorrentFsOperations, type OpsOptions } from './fuse-ops.js';
 import { MountTree } from './mount-tree.js';
 import { fileStatus, torrentStatus, type FileStatus, type TorrentStatus } from './status.js';
 
-export interface TorrentMountOptions extends Partial<OpsOptions> {
+export interface TorrentMountOptions extends Omit<Partial<OpsOptions>, 'addFolder'> {
   allowOther?: boolean;
+  /**
+   * Makes `DIR/.ct/add/` writable: each file written there is given to this when closed (its
+   * name and bytes); a rejection fails the close with EINVAL. The rest of the mount stays
+   * read-only (EROFS), and `.ct` is not listed in the root.
+   */
+  addFolder?: AcceptFile;
 }
 
 export interface MountStatus {
@@ -37,7 +45,7 @@ export interface MountStatus {
 export const DEFAULT_READ_TIMEOUT_MS = 180_000;
 
 export class TorrentMount {
-  readonly tree = new MountTree();
+  readonly tree: MountTree;
   private readonly torrents = new Map<string, Torrent>();
   private readonly ops: TorrentFsOperations;
   private fuse: FuseInstance | undefined;
@@ -50,7 +58,10 @@ export class TorrentMount {
     // loaded fuse-native from its link path, and its own require('nanoresource') then failed
     // ("Cannot find module 'nanoresource'" on every mount after a kill -9, issue 10).
     fuseNative();
+    // `.ct` is kept free at the root whether or not there is an add folder: names stay the same either way.
+    this.tree = new MountTree(new Date(), [ADD_FOLDER_ROOT.slice(1)]);
     this.ops = new TorrentFsOperations(this.tree, this.torrents, {
+      addFolder: opts.addFolder ? new AddFolder(opts.addFolder) : undefined,
       readTimeoutMs: opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
       eagain: opts.eagain ?? false,
       readahead: opts.readahead,
@@ -105,7 +116,7 @@ export class TorrentMount {
       allowOther: this.opts.allowOther ?? false,
       fsname: 'ct',
       subtype: 'ct',
-    });
+    }, !this.opts.addFolder);
     await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))).catch((err: Error) => {
       const why = /in use/i.test(err.message) ? 'mount point in use (another mount is there)' : err.message;
       throw new MountError(`cannot mount ${this.mountPoint}: ${why}`, { cause: err });

@@ -19,7 +19,7 @@ import { EventStream } from '../service/event-stream.js';
 import { ServiceMetrics } from '../service/metrics.js';
 import { Service } from '../service/service.js';
 import { ServiceRegistry } from '../service/service-registry.js';
-import { WatchFolder } from '../service/watch-folder.js';
+import { WatchFolder, addRequestFromFile } from '../service/watch-folder.js';
 import { addSessionOptions, sessionSettings, type SourceOptions } from '../sources.js';
 import { onShutdown, openSession } from '../swarm.js';
 
@@ -83,7 +83,17 @@ async function serve(opts: ServeOptions): Promise<void> {
   const { stateDir } = sessionSettings(opts);
   const session = await openSession(opts.listen, opts);
   // The mount tells the metrics of each read; the metrics and the event stream read the service.
-  const fuse = mountPoint ? newTorrentMount(mountPoint, opts, (seconds, ok) => metrics.mountRead(seconds, ok)) : undefined;
+  // A file written into DIR/.ct/add/ is added like one dropped in the watch folder; a refusal fails its close().
+  const addFolder = async (name: string, bytes: Buffer) => {
+    try {
+      const added = await service.add(addRequestFromFile(name, bytes));
+      log(`.ct/add: added ${name} (${added.id})`);
+    } catch (err) {
+      log(`.ct/add: ${name} is refused: ${(err as Error).message.split('\n')[0]}`, 'warn');
+      throw err;
+    }
+  };
+  const fuse = mountPoint ? newTorrentMount(mountPoint, opts, { onRead: (seconds, ok) => metrics.mountRead(seconds, ok), addFolder }) : undefined;
   const service = new Service({
     session, mount: fuse, log,
     registry: new ServiceRegistry(stateDir!, (m) => log(m, 'warn')),

@@ -20,6 +20,13 @@ export interface WatchFolderOptions {
 
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
+/** What a dropped file asks for: a `.magnet` holds a magnet link as text, a `.torrent` is one. */
+export function addRequestFromFile(name: string, bytes: Buffer): AddRequest {
+  if (/\.magnet$/i.test(name)) return { magnet: bytes.toString('utf8').trim() };
+  if (/\.torrent$/i.test(name)) return { torrent: bytes };
+  throw new Error('only .torrent and .magnet files are added');
+}
+
 export class WatchFolder {
   private timer: NodeJS.Timeout | undefined;
   private scanning = false;
@@ -68,8 +75,7 @@ export class WatchFolder {
     try {
       if (size > MAX_FILE_BYTES) throw new Error(`over ${MAX_FILE_BYTES} bytes`);
       const bytes = await readFile(file);
-      const req: AddRequest = /\.magnet$/i.test(name) ? { magnet: bytes.toString('utf8').trim() } : { torrent: bytes };
-      const added = await this.opts.add(req);
+      const added = await this.opts.add(addRequestFromFile(name, bytes));
       this.opts.log(`watch folder: added ${name} (${added.id})`);
       outcome = 'added';
     } catch (err) {
