@@ -5,7 +5,8 @@
  * add for a .torrent, by the session once a magnet's arrives). Each record is written atomically
  * (writeFileAtomic): a crash leaves the old record or the new one.
  */
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic } from '@ct/engine';
 
@@ -60,7 +61,8 @@ export class ServiceRegistry {
     const out: ServiceRecord[] = [];
     for (const name of names.filter((n) => /^[0-9a-f]{40}\.json$/.test(n)).sort()) {
       try {
-        const r = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as Partial<ServiceRecord>;
+        // Synchronously: small files, read once at start; 1,000 promise reads took longer than the rest of a restore.
+        const r = JSON.parse(readFileSync(path.join(this.dir, name), 'utf8')) as Partial<ServiceRecord>;
         if (!isRecord(r, name.slice(0, 40))) throw new Error('not a service record');
         out.push(r);
       } catch (err) {

@@ -8,7 +8,7 @@
  * A paused torrent is closed in the session (its resume data saved) and leaves the mount; it is
  * still listed, and `resume` starts it again. Reads of its files that were open fail with EIO.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type Torrent, type TorrentStats } from '@ct/engine';
 import type { TorrentMount } from '@ct/fusefs';
@@ -59,7 +59,7 @@ export class Service implements ServiceApi {
   async restore(): Promise<number> {
     const records = await this.opts.registry.list();
     await Promise.all(records.map(async (record) => {
-      const meta = await readFile(this.opts.registry.torrentFile(record.infoHash)).then((b) => parseMetainfo(b), () => undefined);
+      const meta = readTorrent(this.opts.registry.torrentFile(record.infoHash));
       if (!meta && !record.magnet) return this.opts.log(`no metadata for ${record.infoHash} and no magnet link: left out`, 'warn');
       const entry: Entry = { record, name: meta?.name ?? parseMagnet(record.magnet!).name ?? record.infoHash, meta };
       this.entries.set(record.infoHash, entry);
@@ -357,4 +357,13 @@ function checkPatterns(meta: Metainfo, patterns: readonly string[]): void {
 function describeLimits(l: Limits): string {
   const one = (n: number) => (n > 0 ? `${(n / 1e6).toFixed(n >= 1e6 ? 1 : 3)} MB/s` : 'none');
   return `down ${one(l.download)}, up ${one(l.upload)}`;
+}
+
+/** A saved .torrent, or undefined when it is missing or damaged (read synchronously: once per torrent at start). */
+function readTorrent(file: string): Metainfo | undefined {
+  try {
+    return parseMetainfo(readFileSync(file));
+  } catch {
+    return undefined;
+  }
 }

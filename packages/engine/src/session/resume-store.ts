@@ -3,11 +3,13 @@
  * file per torrent and download folder under `<stateDir>/resume/`, written atomically
  * (util/atomic-file.ts), so a crash at any moment leaves the old snapshot
  * or the new one, never half of one. Snapshots are saved every SAVE_EVERY_MS (SessionOptions.
- * resumeEveryMs) by one timer for the whole session (only those that changed), when a torrent is
- * removed and when the session closes.
+ * resumeEveryMs) by one timer for the whole session, when a torrent is removed and when the
+ * session closes. Only those whose verified pieces changed since their last save are looked at:
+ * every 30 s, 1,000 idle seeding torrents wrote 1,000 unchanged files with an fsync each (2 s of
+ * CPU), and stamping their files opened 1,000 descriptors.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Torrent } from '../torrent/torrent.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
@@ -17,7 +19,9 @@ export const SAVE_EVERY_MS = 30_000;
 
 export class ResumeStore {
   /** Torrents being kept, with their download folder and what was last written for them. */
-  private readonly tracked = new Map<Torrent, { file: string; written?: string }>();
+  private readonly tracked = new Map<Torrent, { file: string; written?: string; version?: number }>();
+  /** Snapshots as read at start, by file: what is on disk already, not written again if unchanged. */
+  private readonly loaded = new Map<string, string>();
 
   constructor(private readonly dir: string, private readonly warn: (message: string) => void) {}
 
@@ -29,15 +33,28 @@ export class ResumeStore {
 
   /** The stored snapshot, or undefined (none, unreadable, not JSON: the torrent checks everything). */
   async load(infoHashHex: string, downloadDir: string): Promise<unknown> {
+    const file = this.fileFor(infoHashHex, downloadDir);
     try {
-      return JSON.parse(await readFile(this.fileFor(infoHashHex, downloadDir), 'utf8')) as unknown;
+      // Synchronously: a few KiB, once per torrent at start, where 1,000 torrents' promise reads cost more than the rest of their start.
+      const text = readFileSync(file, 'utf8');
+      const parsed = JSON.parse(text) as unknown;
+      this.loaded.set(file, text);
+      return parsed;
     } catch {
       return undefined;
     }
   }
 
   track(torrent: Torrent, downloadDir: string): void {
-    this.tracked.set(torrent, { file: this.fileFor(torrent.infoHashHex, downloadDir) });
+    const file = this.fileFor(torrent.infoHashHex, downloadDir);
+    const entry: { file: string; written?: string; version?: number } = { file, written: this.loaded.get(file) };
+    this.tracked.set(torrent, entry);
+    this.loaded.delete(file);
+    // Started from the snapshot without hashing anything: every file's stamp matched and every
+    // piece came from it, so it is current as it is; no need to stamp the files again to see so.
+    torrent.once('ready', ({ hashed }) => {
+      if (hashed === 0 && entry.written !== undefined && entry.version === undefined) entry.version = torrent.haveVersion;
+    });
   }
 
   /** Saves `torrent`'s snapshot (if it changed) and forgets it. */
@@ -55,11 +72,15 @@ export class ResumeStore {
     // While checking, `have` is not the truth yet: a snapshot now would say "missing" of pieces
     // that are on disk. A torrent in error keeps its last good snapshot.
     if (!entry || (torrent.currentState !== 'downloading' && torrent.currentState !== 'seeding')) return;
+    // Verified pieces change the version (as do pieces lost); nothing else is in a snapshot
+    // but the files' stamps, which only our own writes of pieces change while we run.
+    const version = torrent.haveVersion;
+    if (version === entry.version) return;
     try {
       const text = JSON.stringify(await torrent.resumeData());
-      if (text === entry.written) return;
-      await writeFileAtomic(entry.file, text);
+      if (text !== entry.written) await writeFileAtomic(entry.file, text);
       entry.written = text;
+      entry.version = version;
     } catch (err) {
       this.warn(`cannot save resume data of ${torrent.metainfo.name}: ${(err as Error).message}`);
     }

@@ -24,6 +24,8 @@ import { ResumeStore, SAVE_EVERY_MS } from './resume-store.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { DEFAULT_WIRE_OPTIONS, PeerWire, type PeerWireOptions } from '../wire/peer-wire.js';
 import { SessionBandwidth, type RateLimits } from '../limits/bandwidth.js';
+import { FdPool } from '../storage/fd-pool.js';
+import { Ticker } from '../util/ticker.js';
 
 /**
  * Our BEP 20 peer id prefix: `-ct` + version 0.1.0.0. Upper-case `-CT` is CTorrent's registered
@@ -35,6 +37,8 @@ export const PEER_ID_PREFIX = '-ct0100-';
 
 /** Established connections (and outgoing attempts) across all torrents. */
 export const DEFAULT_MAX_CONNECTIONS = 200;
+/** Open descriptors of torrent data across the session (libtorrent's file pool holds 40). */
+const DEFAULT_MAX_OPEN_FILES = 256;
 /** Outgoing TCP connect timeout. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -68,6 +72,8 @@ export interface SessionOptions {
   dhtIntervalMs?: number;
   /** Download and upload limits for the whole session, bytes per second (0: none). */
   rateLimits?: Partial<RateLimits>;
+  /** Open file descriptors of every torrent's data together (default 256): the least recently used idle one is closed first. */
+  maxOpenFiles?: number;
 }
 
 export interface AddTorrentOptions extends Partial<Omit<TorrentOptions, 'hasher'>> {
@@ -120,6 +126,10 @@ export class Session extends TypedEmitter<SessionEvents> {
   private readonly fetchers = new Set<MetadataFetcher>();
   /** The session's rate limits; each torrent charges its transfers here and to its own. */
   private readonly bandwidth: SessionBandwidth;
+  /** Every torrent's housekeeping runs on this one timer. */
+  private readonly ticker = new Ticker(1000);
+  /** Every torrent's data files share this budget of descriptors. */
+  private readonly fdPool: FdPool;
 
   private constructor(private readonly opts: SessionOptions) {
     super();
@@ -131,6 +141,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.bandwidth = new SessionBandwidth(opts.rateLimits);
+    this.fdPool = new FdPool(opts.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
     if (opts.stateDir) {
       this.resume = new ResumeStore(path.join(opts.stateDir, 'resume'), (m) => this.emit('warning', m));
       this.resumeTimer = setInterval(() => void this.resume?.saveAll(), opts.resumeEveryMs ?? SAVE_EVERY_MS);
@@ -176,7 +187,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   private async startTorrent(meta: Metainfo, opts: AddTorrentOptions, found?: TorrentDiscovery): Promise<Torrent> {
     const listenPort = this.listenAddress?.port;
     const resume = opts.resume ?? (await this.resume?.load(meta.infoHashHex, opts.downloadDir));
-    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, resume, hasher: this.hasher, bandwidth: this.bandwidth }, (address, t) => this.dial(address, t));
+    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, resume, hasher: this.hasher, bandwidth: this.bandwidth, ticker: this.ticker, fdPool: this.fdPool }, (address, t) => this.dial(address, t));
     this.resume?.track(torrent, opts.downloadDir);
     this.torrents.set(meta.infoHashHex, torrent);
     this.emit('torrent', torrent);

@@ -48,8 +48,13 @@ export class PartFile {
   }
 
   /** Apparent size: torrent bytes up to this offset may be stored here. */
+  /** Its size (0 when absent). A stat of one path, synchronously: asked once per start-up check. */
   async size(): Promise<number> {
-    return fs.promises.stat(this.path).then((s) => s.size, () => 0);
+    try {
+      return fs.statSync(this.path).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** Deletes the file once nothing is left in it that a file needs. */

@@ -12,6 +12,7 @@ import type { FileLayout } from '../layout/file-layout.js';
 import { mappedHasher } from './mapped-hash.js';
 import { mappedWriter } from './mapped-write.js';
 import { PartFile } from './part-file.js';
+import { FdPool } from './fd-pool.js';
 import { openFd, readAtCachedFirst, writeAt, writevAt } from './positional-io.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
@@ -23,6 +24,12 @@ import { WriteCoalescer } from './write-coalescer.js';
  * one pwrite is one syscall.
  */
 const MAPPED_WRITE_MIN_BYTES = 256 * 1024;
+/**
+ * Up to this many files are stat'ed synchronously at start (a stat is ~3 us on the main thread;
+ * through the libuv pool ~30 us of JS each, and 1,000 torrents restored at once spent most of
+ * their start-up there); larger torrents go through the pool so the event loop keeps turning.
+ */
+const SYNC_STAT_MAX_FILES = 64;
 export interface StorageFile {
   /** Sanitised components relative to the torrent root. */
   readonly path: readonly string[];
@@ -33,8 +40,10 @@ export interface StorageFile {
 export interface StorageOptions {
   /** Open files read-only (seeding data we must not modify). */
   readOnly?: boolean;
-  /** At most this many file descriptors open at once. */
+  /** At most this many file descriptors open at once (ignored with `fdPool`). */
   maxOpenFiles?: number;
+  /** A budget of descriptors shared with other storages (the session's); else one of its own. */
+  fdPool?: FdPool;
   /**
    * Where bytes of unallocated files go (see part-file.ts). Without it every file counts as
    * allocated, and a piece writes all of its files.
@@ -51,7 +60,8 @@ export class TorrentStorage {
   private readonly coalescer = new WriteCoalescer((fileIndex, position, buffers) => this.writeRun(fileIndex, position, buffers));
   /** The last queued write of each file: writes to one file never overlap (see serialised()). */
   private readonly writeChains = new Map<number, Promise<void>>();
-  private readonly maxOpen: number;
+  /** Which idle descriptor to close when the budget is reached (shared by a session's torrents). */
+  private readonly pool: FdPool;
   /**
    * Per file: may it exist on disk? A file is allocated once it exists, is selected or is read;
    * until then its share of the pieces we store goes to the part file.
@@ -81,7 +91,7 @@ export class TorrentStorage {
     readonly root: string,
     private readonly opts: StorageOptions = {},
   ) {
-    this.maxOpen = opts.maxOpenFiles ?? 128;
+    this.pool = opts.fdPool ?? new FdPool(opts.maxOpenFiles ?? 128);
     const base = path.resolve(root);
     this.filePaths = files.map((f) => {
       const p = path.resolve(base, ...f.path);
@@ -96,8 +106,8 @@ export class TorrentStorage {
   /** With a part file: only files already on disk start allocated. */
   async initAllocation(): Promise<void> {
     if (!this.partFile) return;
-    const sizes = await Promise.all(this.filePaths.map((p) => fs.promises.stat(p).then(() => true, () => false)));
-    sizes.forEach((exists, i) => { this.allocated[i] = exists || this.files[i].pad; });
+    const sizes = await this.statFiles();
+    sizes.forEach((size, i) => { this.allocated[i] = size !== undefined || this.files[i].pad; });
   }
 
   isAllocated(fileIndex: number): boolean {
@@ -112,6 +122,16 @@ export class TorrentStorage {
    * libuv pool cost each load a second round trip (~9 % of a seeder's main thread in a profile).
    */
   fileStamp(fileIndex: number): Promise<string | undefined> {
+    // No descriptor open (a start, a snapshot of an idle torrent): a stat by path, without taking
+    // a descriptor from the session's budget only to stat it.
+    if (!this.fds.has(fileIndex)) {
+      try {
+        const s = fs.statSync(this.filePaths[fileIndex], { bigint: true });
+        return Promise.resolve(`${s.ino}:${s.size}:${s.mtimeNs}`);
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    }
     return this.withFile(fileIndex, false, async (fd) => {
       const s = fs.fstatSync(fd, { bigint: true });
       return `${s.ino}:${s.size}:${s.mtimeNs}`;
@@ -326,8 +346,23 @@ export class TorrentStorage {
 
   /** Current on-disk sizes (0 for missing files), for the resume check. */
   private async fileSizes(): Promise<number[]> {
-    return Promise.all(this.filePaths.map((p, i) =>
-      this.files[i].pad ? Promise.resolve(this.files[i].length) : fs.promises.stat(p).then((s) => s.size, () => 0)));
+    const sizes = await this.statFiles();
+    return sizes.map((size, i) => (this.files[i].pad ? this.files[i].length : size ?? 0));
+  }
+
+  /** Each file's size on disk, undefined when it is not there (pad files are never stat'ed). */
+  private async statFiles(): Promise<(number | undefined)[]> {
+    if (this.filePaths.length <= SYNC_STAT_MAX_FILES) {
+      return this.filePaths.map((p, i) => {
+        if (this.files[i].pad) return undefined;
+        try {
+          return fs.statSync(p).size;
+        } catch {
+          return undefined;
+        }
+      });
+    }
+    return Promise.all(this.filePaths.map((p, i) => (this.files[i].pad ? undefined : fs.promises.stat(p).then((s) => s.size, () => undefined))));
   }
 
   /** Creates allocated 0-byte files (no piece ever writes them) and the folders they live in. */
@@ -346,6 +381,7 @@ export class TorrentStorage {
   async close(): Promise<void> {
     await this.partFile?.close();
     const files = [...this.fds.values()];
+    for (const f of files) this.pool.removed(f);
     this.fds.clear();
     await Promise.all(files.map((f) => f.fd.then((fd) => new Promise<void>((r) => fs.close(fd, () => r())), () => undefined)));
   }
@@ -363,12 +399,20 @@ export class TorrentStorage {
       entry = undefined;
     }
     if (!entry) {
-      this.evictIdle();
+      this.pool.makeRoom();
       const writable = forWrite && !this.opts.readOnly;
       entry = { fd: this.doOpen(fileIndex, writable), users: 0, writable };
       const created = entry;
       this.fds.set(fileIndex, created);
-      created.fd.catch(() => { if (this.fds.get(fileIndex) === created) this.fds.delete(fileIndex); });
+      this.pool.added(created, () => {
+        if (created.users > 0) return false;
+        this.closeWhenIdle(fileIndex, created);
+        return true;
+      });
+      created.fd.catch(() => {
+        if (this.fds.get(fileIndex) === created) this.fds.delete(fileIndex);
+        this.pool.removed(created);
+      });
     }
     entry.users++;
     try {
@@ -376,23 +420,15 @@ export class TorrentStorage {
     } finally {
       entry.users--;
       if (entry.closing && entry.users === 0) void entry.fd.then((fd) => fs.close(fd, () => undefined), () => undefined);
-      // Re-insert: Map order is our LRU order.
-      else if (this.fds.get(fileIndex) === entry) {
-        this.fds.delete(fileIndex);
-        this.fds.set(fileIndex, entry);
-      }
-    }
-  }
-
-  private evictIdle(): void {
-    for (const [index, entry] of this.fds) {
-      if (this.fds.size < this.maxOpen) return;
-      if (entry.users === 0) this.closeWhenIdle(index, entry);
+      else if (this.fds.get(fileIndex) === entry) this.pool.touched(entry);
+      // Many IOs at once (1,000 torrents stamping their files at start) pass the budget: back under it.
+      if (this.pool.size > this.pool.max) this.pool.makeRoom();
     }
   }
 
   private closeWhenIdle(fileIndex: number, entry: OpenFile): void {
     if (this.fds.get(fileIndex) === entry) this.fds.delete(fileIndex);
+    this.pool.removed(entry);
     entry.closing = true;
     if (entry.users === 0) void entry.fd.then((fd) => fs.close(fd, () => undefined), () => undefined);
   }

@@ -48,10 +48,11 @@ function torrentRoot(metainfo: Metainfo, downloadDir: string): string {
   return metainfo.multiFile ? path.join(downloadDir, metainfo.name) : downloadDir;
 }
 
-export function buildTorrentParts(metainfo: Metainfo, opts: Pick<TorrentOptions, 'downloadDir' | 'readOnly'>): TorrentParts {
+export function buildTorrentParts(metainfo: Metainfo, opts: Pick<TorrentOptions, 'downloadDir' | 'readOnly' | 'fdPool'>): TorrentParts {
   const layout = new FileLayout(metainfo.files, metainfo.pieceLength);
   const storage = new TorrentStorage(layout, metainfo.files, torrentRoot(metainfo, opts.downloadDir), {
     readOnly: opts.readOnly,
+    fdPool: opts.fdPool,
     // The part file holds pieces' bytes of files that may not exist yet (on demand, deselected).
     partFile: path.join(opts.downloadDir, `.${metainfo.infoHashHex}.parts`),
   });

@@ -8,6 +8,8 @@ import type { PeerSource } from '../discovery/peer-source.js';
 import type { HasherPool } from '../hash/hasher-pool.js';
 import type { PeerSessionOptions } from '../peer/peer-options.js';
 import type { RateLimits, SessionBandwidth } from '../limits/bandwidth.js';
+import type { FdPool } from '../storage/fd-pool.js';
+import type { Ticker } from '../util/ticker.js';
 
 export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
 
@@ -119,5 +121,9 @@ export interface TorrentOptions {
   rateLimits?: Partial<RateLimits>;
   /** @internal The session's limits, which this torrent's transfers are charged to as well. */
   bandwidth?: SessionBandwidth;
+  /** @internal The session's budget of open file descriptors (else the torrent has its own). */
+  fdPool?: FdPool;
+  /** @internal The session's once-a-second tick (else the torrent runs its own timer). */
+  ticker?: Ticker;
 }
 

@@ -38,6 +38,7 @@ import { buildTorrentParts, resolveTorrentOptions, type TorrentParts } from './t
 import { peerInfo, torrentStats } from './torrent-stats.js';
 import { VerifiedUploads } from './verified-uploads.js';
 import { SessionBandwidth, type RateLimits, type TorrentBandwidth } from '../limits/bandwidth.js';
+import { Ticker } from '../util/ticker.js';
 
 import type { PeerInfo, TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
 
@@ -67,7 +68,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly peerOptions: PeerSessionOptions;
   /** Its rate limits, charged together with the session's. */
   private readonly bandwidth: TorrentBandwidth;
-  private timer: NodeJS.Timeout | undefined;
+  /** The once-a-second housekeeping: the session's tick, or one of its own. */
+  private readonly ticker: Ticker;
+  private readonly onTick = () => this.tick();
+  /** The start-up check is over and the housekeeping runs. */
+  private started = false;
   /** The next redial, when one is due before the next tick. */
   private dialTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
@@ -98,6 +103,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.demand = new DemandTable(this.picker, this.layout, metainfo.files, !!opts.onDemand);
     this.waiters = new ReadWaiters((i) => this.picker.have.get(i));
     this.bandwidth = (opts.bandwidth ?? new SessionBandwidth()).forTorrent(opts.rateLimits);
+    this.ticker = opts.ticker ?? new Ticker();
     this.peerHost = this.makePeerHost();
     this.fileHost = this.makeFileHost();
     this.files = metainfo.files.map((f, i) => ({ f, i })).filter(({ f }) => !f.pad).map(({ f, i }) => new TorrentFile(this.fileHost, i, f));
@@ -125,6 +131,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   get currentState(): TorrentState { return this.state; }
   /** True once any peer completed a handshake with us. */
   get hasConnectedPeer(): boolean { return this.peers.everConnected; }
+
+  /** @internal Changes whenever the set of verified pieces does (the resume store saves on a change). */
+  get haveVersion(): number { return this.picker.haveVersion; }
 
   /** This torrent's own download and upload limits (bytes per second, 0: none). */
   get rateLimits(): RateLimits { return this.bandwidth.limits; }
@@ -160,7 +169,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       return this.fail(new StorageError(`cannot create files: ${(err as Error).message}`, { cause: err }));
     }
     this.state = this.isComplete ? 'seeding' : 'downloading';
-    this.timer = setInterval(() => this.tick(), 1000);
+    this.started = true;
+    this.ticker.add(this.onTick);
     this.startupCheck = { trusted: plan?.trusted.count ?? 0, hashed };
     this.emit('ready', { have: have.count, ...this.startupCheck });
     if (this.picker.done) this.emit('done');
@@ -191,7 +201,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   addDiscoveredPeers(addresses: readonly string[], source: PeerSource): number {
     const added = this.peers.addAddresses(addresses, source, Date.now());
     if (added.length) this.emit('peers-found', source, added);
-    if (this.timer) this.dialDue();
+    if (this.started) this.dialDue();
     return added.length;
   }
 
@@ -428,16 +438,23 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
 
   // ---- housekeeping --------------------------------------------------------------------------
 
+  /**
+   * Once a second, on the session's tick. An idle torrent (no peer) only keeps the rechoke's
+   * cadence (its optimistic rotation counts rechokes) and dials what is due: with 1,000 seeding
+   * torrents nobody downloads from, a tick costs a few calls each.
+   */
   private tick(): void {
     const now = Date.now();
-    for (const p of this.peers.values()) p.tick(now);
-    this.rescueTimeCritical(now);
-    this.preemptForReaders(now);
-    this.peers.sendPex(now);
-    if (this.ticks % RECHOKE_EVERY_TICKS === 0) this.peers.rechoke(now, this.state === 'seeding');
-    this.ticks++;
+    const idle = this.peers.size === 0;
+    if (!idle) {
+      for (const p of this.peers.values()) p.tick(now);
+      this.rescueTimeCritical(now);
+      this.preemptForReaders(now);
+      this.peers.sendPex(now);
+    }
+    if (this.ticks++ % RECHOKE_EVERY_TICKS === 0) this.peers.rechoke(now, this.state === 'seeding');
     this.dialDue();
-    this.emit('stats', this.stats());
+    if (this.listenerCount('stats') > 0) this.emit('stats', this.stats());
   }
 
   /** Blocks of time-critical pieces (under a read or in its readahead: they have deadlines) stuck at a slow peer get a second copy elsewhere. */
@@ -493,7 +510,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     if (this.isClosed()) return;
     this.state = 'closed';
     this.emit('closed');
-    clearInterval(this.timer);
+    this.ticker.remove(this.onTick);
     clearTimeout(this.dialTimer);
     this.waiters.close();
     this.peers.closeAll(new ClosedError('torrent closed'));
