@@ -89,7 +89,7 @@ before(async () => {
 });
 after(async () => {
   await stopAll();
-  for (const m of mounts) await sh(`fusermount -uz ${q(m)} 2>/dev/null`);
+  for (const m of mounts) await sh(`fusermount -uz ${q(m)} 2>/dev/null || umount -l ${q(m)} 2>/dev/null`);
   await removeDir(work);
 });
 
@@ -195,7 +195,7 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
   assert.equal((await sh(`grep -c ' ${mnt} ' /proc/self/mountinfo`)).stdout.trim(), '0');
   serve = await startServe(serveArgs);
   assert.match(serve.stderr, /restored 2 torrents/);
-  await waitUntil(() => /serving set \(.*; \d+ pieces trusted from resume data, 0 hashed/.test(serve.stderr), 'set restored', 30_000);
+  await waitUntil(() => /serving set \(.*; \d+ pieces trusted from resume data, 0 hashed/.test(serve.stderr), 'set restored', 30_000).catch((err: Error) => { throw new Error(`${err.message}: ${serve.stderr.split('\n').filter((l) => /serving set|resume/.test(l)).join(' | ')}`); });
   const after = JSON.parse((await cli(['ls', '--json'])).stdout) as { name: string; state: string; progress: number }[];
   assert.equal(after.find((x) => x.name === 'clip.bin')?.state, 'paused');
   assert.ok((after.find((x) => x.name === 'set')?.progress ?? 0) > 0, 'what was read before the restart is still there');
@@ -368,8 +368,54 @@ test('file selection: ct add --select fetches only the matching files (the other
   await waitUntil(async () => (await files()).length === 3 && /serving set/.test(serve.stderr), 'set restored', 30_000);
   assert.deepEqual((await files()).map((f) => `${f.path}:${f.priority}`), ['a.bin:4', 'b/c.bin:0', 'b/d.txt:0']);
   assert.equal(await exists(path.join(dl, 'set', 'b', 'c.bin')), false);
+  // A service without a mount still answers ct status.
+  const status = await ctRun(['status', '--files']);
+  assert.match(status.stdout, new RegExp(`\\(no mount: ct serve at ${url.replace(/\./g, '\\.')}\\)  pid ${serve.child.pid}  1 torrent`));
+  assert.match(status.stdout, /^  set  idle .*\n(.*\n)*    100\.0%  a\.bin$/m);
   serve.kill('SIGTERM');
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+});
+
+test('a full state disk: ct add fails in one line and the service runs on; resume saves fail with a warning, leave no temp files, and succeed once there is room', { timeout: 90_000 }, async () => {
+  // The state dir on a 1 MiB tmpfs (we run as root, as CI does); the data elsewhere.
+  const state = path.join(work, 'state-full');
+  await mkdir(state);
+  const mounted = await sh(`mount -t tmpfs -o size=1m tmpfs ${q(state)}`);
+  assert.equal(mounted.code, 0, mounted.stderr);
+  mounts.push(state);
+  const url = `http://127.0.0.1:${await freePort()}`;
+  // A seeder at 250 kB/s: the 2.2 MB download lasts ~9 s, long enough to fill the disk under it.
+  const slow = `127.0.0.1:${(await libtorrentSeeder(t.set, src, { rate: 250_000 })).port}`;
+  const serve = await startServe(['--http', url.slice(7), '--state-dir', state, '--download-dir', path.join(work, 'dl-full'), '--resume-every', '0.3']);
+  const cli = (args: string[]) => ctRun([...args, '--server', url]);
+  await sh(`dd if=/dev/zero of=${q(path.join(state, 'filler'))} bs=4k 2>/dev/null`);
+  const refused = await cli(['add', t.set, '--seeds', slow]);
+  assert.notEqual(refused.code, 0);
+  assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+  assert.match(refused.stderr, /no space left on device/i);
+  assert.match((await cli(['ls'])).stdout, /no torrents/, 'still serving, nothing half-added');
+
+  // Room for the records, not for the resume snapshots: the download goes on, the saves fail.
+  await sh(`rm ${q(path.join(state, 'filler'))}`);
+  assert.equal((await cli(['add', t.set, '--seeds', slow])).code, 0);
+  await sh(`dd if=/dev/zero of=${q(path.join(state, 'filler'))} bs=4k 2>/dev/null`);
+  await waitUntil(() => /cannot save resume data of set: .*no space left on device/i.test(serve.stderr), 'a failed save in the log', 20_000)
+    .catch(async (err: Error) => { throw new Error(`${err.message}: ${serve.stderr} ${(await sh(`df ${q(state)}; ls -la ${q(state)}`)).stdout}`); });
+  const leftovers = async () => (await sh(`find ${q(state)} -name '*.tmp'`)).stdout.trim();
+  assert.equal(await leftovers(), '', 'no temp files left behind');
+  assert.equal(serve.exitCode, null, 'still running');
+
+  // Room again: the next saves land; once complete, a restart trusts the last and hashes nothing.
+  await sh(`rm ${q(path.join(state, 'filler'))}`);
+  await waitUntil(async () => (JSON.parse((await cli(['ls', '--json'])).stdout) as { state: string }[])[0]?.state === 'seeding', 'set downloaded', 60_000);
+  await waitUntil(async () => (await readdir(path.join(state, 'resume')).catch(() => [])).length === 1, 'the snapshot saved', 10_000);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+  const again = await startServe(['--http', url.slice(7), '--state-dir', state, '--download-dir', path.join(work, 'dl-full')]);
+  await waitUntil(() => /serving set \(.*; \d+ pieces trusted from resume data, 0 hashed/.test(again.stderr), 'set restored from its snapshot', 30_000);
+  again.kill('SIGTERM');
+  assert.equal(await again.waitExit(30_000), 0, again.stderr);
+  await sh(`umount ${q(state)}`);
 });
 
 test('ct add URL: the service fetches the .torrent, and the event stream tells; an HTML page, a redirect loop and an oversized file are one-line refusals', { timeout: 90_000 }, async () => {

@@ -5,7 +5,8 @@
  * every torrent's file again, 2 s of CPU for 1,000 torrents).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -88,6 +89,45 @@ test('resume store: a restart of torrents that did not change writes no snapshot
     await second.close();
     assert.deepEqual(await mtimes(), saved, 'no snapshot was written again');
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('resume data vouches for pieces stored in the part file: a restart after a download with a deselected file hashes nothing', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ct-resume-part-'));
+  const sessions: Session[] = [];
+  const open = async (opts: Parameters<typeof Session.create>[0]) => {
+    const s = await Session.create(opts);
+    sessions.push(s);
+    return s;
+  };
+  try {
+    const src = path.join(dir, 'src', 'set');
+    await mkdir(src, { recursive: true });
+    // Three files across 16 KiB pieces: the middle one shares a piece with each neighbour.
+    for (const [name, size] of [['a.bin', 20_000], ['b.bin', 30_000], ['c.bin', 20_000]] as const) await writeFile(path.join(src, name), randomBytes(size));
+    const meta = parseMetainfo(await createTorrent(src, { pieceLength: 16384 }));
+    const seeder = await open({ listen: { host: '127.0.0.1', port: 0 } });
+    await seeder.addTorrent(meta, { downloadDir: path.join(dir, 'src'), readOnly: true, discovery: false });
+    const peer = `127.0.0.1:${seeder.listenAddress!.port}`;
+    const state = path.join(dir, 'state');
+    const out = path.join(dir, 'out');
+    const opts = { downloadDir: out, discovery: false, peers: [peer], filePriority: (p: string) => (p === 'b.bin' ? 0 : undefined) };
+    const first = await open({ listen: false, stateDir: state });
+    const t1 = await first.addTorrent(meta, opts);
+    await new Promise<void>((resolve) => (t1.isDone ? resolve() : t1.once('done', () => resolve())));
+    const had = t1.stats().piecesHave;
+    await first.close();
+    assert.equal(await stat(path.join(out, 'set', 'b.bin')).then(() => true, () => false), false, 'the deselected file was never created');
+    assert.ok((await readdir(out)).some((f) => f.endsWith('.parts')), 'its share of the boundary pieces is in the part file');
+
+    const second = await open({ listen: false, stateDir: state });
+    const t2 = await second.addTorrent(meta, { ...opts, peers: [] });
+    assert.equal(t2.startupCheck.hashed, 0, 'nothing hashed, the boundary pieces included');
+    assert.equal(t2.stats().piecesHave, had);
+  } finally {
+    // Closed on failure too: an open session keeps the test process alive.
+    await Promise.all(sessions.map((s) => s.close()));
     await rm(dir, { recursive: true, force: true });
   }
 });

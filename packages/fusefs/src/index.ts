@@ -13,7 +13,7 @@ export { TorrentMount, DEFAULT_READ_TIMEOUT_MS, type TorrentMountOptions, type M
 export { MountTree, isPathComponent, type TreeNode, type TreeSource, type TreeSourceFile } from './mount-tree.js';
 export { STATUS_XATTRS } from './fuse-ops.js';
 export { MAX_ADD_FILE_BYTES, type AcceptFile } from './add-folder.js';
-export type { TorrentStatus, FileStatus, RootStatus } from './status.js';
+export { torrentsWithFiles, type TorrentStatus, type FileStatus, type RootStatus } from './status.js';
 
 /** True when fuse-native's prebuilt addon loads on this machine. */
 export function fuseAvailable(): boolean {

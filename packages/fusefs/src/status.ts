@@ -88,3 +88,8 @@ export function rootStatus(torrents: readonly Torrent[]): RootStatus {
     },
   };
 }
+
+/** Each torrent's status with its files, at `pathOf(t)` (what `ct status` prints per torrent). */
+export function torrentsWithFiles(torrents: Iterable<Torrent>, pathOf: (t: Torrent) => string): (TorrentStatus & { path: string; files: FileStatus[] })[] {
+  return [...torrents].map((t) => ({ ...torrentStatus(t), path: pathOf(t), files: t.files.map((f) => fileStatus(t, f)) }));
+}

@@ -22,7 +22,7 @@ import { AddFolder, ADD_FOLDER_ROOT, type AcceptFile } from './add-folder.js';
 import { createReadOnlyFuse, fuseNative, type FuseInstance } from './fuse-native.js';
 import { TorrentFsOperations, type OpsOptions } from './fuse-ops.js';
 import { MountTree } from './mount-tree.js';
-import { fileStatus, torrentStatus, type FileStatus, type TorrentStatus } from './status.js';
+import { torrentsWithFiles, type FileStatus, type TorrentStatus } from './status.js';
 
 export interface TorrentMountOptions extends Omit<Partial<OpsOptions>, 'addFolder'> {
   allowOther?: boolean;
@@ -146,11 +146,7 @@ export class TorrentMount {
       mountPoint: this.mountPoint,
       pid: process.pid,
       openFiles: this.openFileCount,
-      torrents: [...this.torrents.values()].map((t) => ({
-        ...torrentStatus(t),
-        path: this.tree.topOf(t.infoHashHex) ?? '',
-        files: t.files.map((f) => fileStatus(t, f)),
-      })),
+      torrents: torrentsWithFiles(this.torrents.values(), (t) => this.tree.topOf(t.infoHashHex) ?? ''),
     };
   }
 }

@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { TorrentHttpServer, UsageError, parseHostPort } from '@ct/engine';
+import { torrentsWithFiles } from '@ct/fusefs';
 import { loadConfig } from '../config/load-config.js';
 import { serveControl } from '../control/control-socket.js';
 import { addMountOptions, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
@@ -82,6 +83,8 @@ async function serve(opts: ServeOptions): Promise<void> {
   const log = serviceLog(effectiveLevel(opts), opts.logFormat);
   const { stateDir } = sessionSettings(opts);
   const session = await openSession(opts.listen, opts);
+  // What the engine cannot do but survives (a resume save on a full disk, a refused connection).
+  session.on('warning', (message) => log(message, 'warn'));
   // The mount tells the metrics of each read; the metrics and the event stream read the service.
   // A file written into DIR/.ct/add/ is added like one dropped in the watch folder; a refusal fails its close().
   const addFolder = async (name: string, bytes: Buffer) => {
@@ -128,6 +131,13 @@ async function serve(opts: ServeOptions): Promise<void> {
         unmount: unmountHandler(fuse, stop),
       });
       await fuse.mount();
+    } else {
+      // No mount: ct status still lists this service (its socket is named after the API's address).
+      const api = url;
+      control = await serveControl(`ct serve ${api}`, {
+        status: () => ({ mountPoint: `(no mount: ct serve at ${api})`, pid: process.pid, openFiles: 0, api, torrents: torrentsWithFiles(session.torrentList, (t) => t.metainfo.name) }),
+        unmount: () => ({ refuse: 'this ct serve has no mount: stop it with Ctrl-C or SIGTERM' }),
+      });
     }
     const restored = await service.restore();
     watch?.start();

@@ -4,7 +4,7 @@
  * (util/atomic-file.ts), so a crash at any moment leaves the old snapshot
  * or the new one, never half of one. Snapshots are saved every SAVE_EVERY_MS (SessionOptions.
  * resumeEveryMs) by one timer for the whole session, when a torrent is removed and when the
- * session closes. Only those whose verified pieces changed since their last save are looked at:
+ * session closes. Only those whose verified pieces (or existing files) changed since their last save are looked at:
  * every 30 s, 1,000 idle seeding torrents wrote 1,000 unchanged files with an fsync each (2 s of
  * CPU), and stamping their files opened 1,000 descriptors.
  */
@@ -53,7 +53,7 @@ export class ResumeStore {
     // Started from the snapshot without hashing anything: every file's stamp matched and every
     // piece came from it, so it is current as it is; no need to stamp the files again to see so.
     torrent.once('ready', ({ hashed }) => {
-      if (hashed === 0 && entry.written !== undefined && entry.version === undefined) entry.version = torrent.haveVersion;
+      if (hashed === 0 && entry.written !== undefined && entry.version === undefined) entry.version = torrent.resumeVersion;
     });
   }
 
@@ -72,9 +72,9 @@ export class ResumeStore {
     // While checking, `have` is not the truth yet: a snapshot now would say "missing" of pieces
     // that are on disk. A torrent in error keeps its last good snapshot.
     if (!entry || (torrent.currentState !== 'downloading' && torrent.currentState !== 'seeding')) return;
-    // Verified pieces change the version (as do pieces lost); nothing else is in a snapshot
-    // but the files' stamps, which only our own writes of pieces change while we run.
-    const version = torrent.haveVersion;
+    // Verified or lost pieces and files starting to exist change the version; nothing else in a
+    // snapshot changes while we run (the stamps move only with our own writes of pieces).
+    const version = torrent.resumeVersion;
     if (version === entry.version) return;
     try {
       const text = JSON.stringify(await torrent.resumeData());

@@ -110,6 +110,12 @@ export class TorrentStorage {
     sizes.forEach((size, i) => { this.allocated[i] = size !== undefined || this.files[i].pad; });
   }
 
+  /**
+   * Changes whenever a file starts to exist or the part file goes: both change the stamps a
+   * resume snapshot holds, without a piece being verified (the resume store saves on a change).
+   */
+  allocationVersion = 0;
+
   isAllocated(fileIndex: number): boolean {
     return this.allocated[fileIndex];
   }
@@ -139,6 +145,21 @@ export class TorrentStorage {
   }
 
   /**
+   * The part file's stamp, `part:` + inode, size and mtime (ns): the stamp of every file whose
+   * bytes live there (not allocated), so the resume data vouches for pieces stored in it as it
+   * does for files. Undefined without a part file on disk.
+   */
+  partFileStamp(): string | undefined {
+    if (!this.partFile) return undefined;
+    try {
+      const s = fs.statSync(this.partFile.path, { bigint: true });
+      return `part:${s.ino}:${s.size}:${s.mtimeNs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * Lets a file exist on disk from now on, moving in the bytes of it that were stored in the part
    * file (pieces in `have`, or written there in this run). Its reads wait for the move.
    *
@@ -150,6 +171,7 @@ export class TorrentStorage {
   allocate(fileIndex: number, have: (piece: number) => boolean): Promise<void> {
     if (this.allocated[fileIndex] || this.opts.readOnly || !this.partFile) return this.moving.get(fileIndex) ?? Promise.resolve();
     this.allocated[fileIndex] = true; // writes starting now go to the file
+    this.allocationVersion++;
     const part = this.partFile;
     const shares = this.partShares.get(fileIndex);
     this.partShares.delete(fileIndex);
@@ -174,6 +196,7 @@ export class TorrentStorage {
       // Nothing left that could need the part file (0-byte files never have bytes there), and no
       // other move still reading from it.
       if (this.moving.size === 0 && this.allocated.every((a, i) => a || this.files[i].length === 0)) await part.remove();
+      this.allocationVersion++; // the file's stamp (and perhaps the part file's) changed again
     });
     // Reads of the file wait for the whole job, so its errors reach them.
     this.moving.set(fileIndex, done);

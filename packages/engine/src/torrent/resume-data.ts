@@ -1,9 +1,11 @@
 /**
  * Fast resume: what a torrent had on disk when it last saved, so a restart trusts it instead of
  * hashing everything again. A snapshot is the verified pieces plus a stamp (inode, size, mtime in
- * ns; TorrentStorage.fileStamp) of every file. On start, a piece whose files all carry the stamp
- * they had at the snapshot is taken as the snapshot says (had or not had); a piece touching a file
- * that changed, is gone, or has bytes in the part file is hashed again (resume-check.ts).
+ * ns; TorrentStorage.fileStamp) of every file; a file not on disk, whose share of pieces lives in
+ * the part file, carries the part file's stamp (`part:...`). On start, a piece whose files all
+ * carry the stamp they had at the snapshot is taken as the snapshot says (had or not had); a
+ * piece touching a file that changed or is gone, or whose part file changed, is hashed again
+ * (resume-check.ts).
  *
  * Why it is safe: the snapshot's pieces were written before they were marked verified, and ct
  * never writes a verified piece again, so a later write of ours only touches pieces the snapshot

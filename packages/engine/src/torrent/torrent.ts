@@ -132,8 +132,11 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** True once any peer completed a handshake with us. */
   get hasConnectedPeer(): boolean { return this.peers.everConnected; }
 
-  /** @internal Changes whenever the set of verified pieces does (the resume store saves on a change). */
-  get haveVersion(): number { return this.picker.haveVersion; }
+  /**
+   * @internal Changes whenever what a resume snapshot holds may have: the verified pieces, or
+   * which files exist (the resume store saves on a change, and only then).
+   */
+  get resumeVersion(): number { return this.picker.haveVersion + this.storage.allocationVersion; }
 
   /** This torrent's own download and upload limits (bytes per second, 0: none). */
   get rateLimits(): RateLimits { return this.bandwidth.limits; }

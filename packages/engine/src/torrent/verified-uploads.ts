@@ -53,9 +53,11 @@ export class VerifiedUploads {
   /** Every file's stamp now: taken before a full check, and trusted once the check is over. */
   async stampFiles(): Promise<Map<number, string>> {
     const stamps = new Map<number, string>();
+    // A file not on disk keeps its bytes in the part file: the part file's stamp stands for it.
+    const part = this.storage.partFileStamp();
     await Promise.all(this.metainfo.files.map(async (f, i) => {
-      if (f.pad || !this.storage.isAllocated(i)) return;
-      const stamp = await this.storage.fileStamp(i);
+      if (f.pad) return;
+      const stamp = this.storage.isAllocated(i) ? await this.storage.fileStamp(i) : part;
       if (stamp) stamps.set(i, stamp);
     }));
     return stamps;

@@ -4,7 +4,7 @@
  * itself survives a power cut). For state that must survive kill -9: resume snapshots, the
  * service's records.
  */
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
@@ -12,12 +12,19 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   const temp = `${file}.${process.pid}.tmp`;
   const fh = await open(temp, 'w');
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(temp, file);
+  } catch (err) {
+    // A full disk (ENOSPC) or a failed rename: the old file stays as it was, and no half-written
+    // temp file is left to fill the folder.
+    await rm(temp, { force: true });
+    throw err;
   }
-  await rename(temp, file);
   const folder = await open(path.dirname(file), 'r');
   try {
     await folder.sync();
