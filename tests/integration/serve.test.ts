@@ -212,6 +212,44 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
   assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
 });
 
+test('a file of one torrent read through the mount the whole time other torrents are added, paused, resumed and removed (CLI and API) reads byte-exact, never stalls', { timeout: 120_000 }, async () => {
+  const mnt = path.join(work, 'mnt-busy');
+  mounts.push(mnt);
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const serve = await startServe(['--mount', mnt, '--mkdir', '--http', url.slice(7), '--state-dir', path.join(work, 'state-busy'), '--download-dir', path.join(work, 'dl-busy')]);
+  const cli = (args: string[]) => ctRun([...args, '--server', url]);
+  assert.equal((await cli(['add', t.clip, '--seeds', seeds.clip])).code, 0);
+  // A reader of its own: clip.bin in 16 KiB reads with a pause after each, pass after pass, until told to stop.
+  const reader = new Proc(spawn(process.execPath, ['-e', `
+    const fs = require('fs'), crypto = require('crypto');
+    let stop = false; process.stdin.on('data', () => { stop = true; });
+    (async () => {
+      do {
+        const fd = fs.openSync(process.argv[1], 'r'); const h = crypto.createHash('sha1'); const b = Buffer.alloc(16384);
+        for (let pos = 0, n; (n = fs.readSync(fd, b, 0, b.length, pos)) > 0; pos += n) { h.update(b.subarray(0, n)); await new Promise((r) => setTimeout(r, 5)); }
+        fs.closeSync(fd); console.log('PASS ' + h.digest('hex'));
+      } while (!stop);
+      console.log('END');
+    })().catch((e) => { console.log('ERR ' + e.code); process.exit(1); });`, path.join(mnt, 'clip.bin')], { stdio: 'pipe' }), 'reader');
+  await reader.waitFor(/PASS/, 30_000);
+  // Meanwhile: add, pause, resume, remove another torrent, by CLI and by API.
+  assert.equal((await cli(['add', t.set, '--seeds', seeds.set])).code, 0);
+  assert.deepEqual(await readThroughMount([path.join(mnt, 'set', 'b', 'd.txt')]), [await sha1(path.join(src, 'set', 'b', 'd.txt'))]);
+  assert.equal((await fetch(`${url}/api/v1/torrents/set/pause`, { method: 'POST' })).status, 200);
+  assert.equal((await cli(['resume', 'set'])).code, 0);
+  assert.equal((await cli(['limit', 'set', '--down', '1MB/s'])).code, 0);
+  assert.equal((await fetch(`${url}/api/v1/torrents/set`, { method: 'DELETE' })).status, 204);
+  assert.equal((await cli(['add', t.set, '--seeds', seeds.set, '--category', 'again'])).code, 0);
+  assert.equal((await cli(['rm', 'set'])).code, 0);
+  reader.child.stdin.write('\n');
+  await reader.waitFor(/END|ERR/, 30_000);
+  const passes = [...reader.stdout.matchAll(/PASS (\w+)/g)].map((m) => m[1]);
+  assert.ok(passes.length >= 1 && !/ERR/.test(reader.stdout), reader.stdout);
+  assert.deepEqual([...new Set(passes)], [await sha1(path.join(src, 'clip.bin'))], `${passes.length} passes, all byte-exact`);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
+});
+
 test('DIR/.ct/add/: a .torrent or .magnet written there is added (cp returns once it is in the mount); anything else fails its close; the rest of the mount is read-only', { timeout: 90_000 }, async () => {
   const mnt = path.join(work, 'mnt-add');
   mounts.push(mnt);

@@ -38,7 +38,7 @@ test('file selection: indices, ranges, globs, exclusions', () => {
 });
 
 const stats = (over: Partial<TorrentStats> = {}): TorrentStats => ({
-  state: 'downloading', verifiedBytes: 120 * 1024 * 1024, totalBytes: 256 * 1024 * 1024, progress: 120 / 256, piecesHave: 120, piecesTotal: 256,
+  state: 'downloading', status: 'downloading', verifiedBytes: 120 * 1024 * 1024, totalBytes: 256 * 1024 * 1024, progress: 120 / 256, piecesHave: 120, piecesTotal: 256,
   downloaded: 0, uploaded: 0, downloadRate: 0, uploadRate: 0, peers: 3, seeds: 1, wasted: 0, hashFailures: 0, bannedPeers: 0, ...over,
 });
 const line = (over: Partial<LineInput> = {}): LineInput => ({ stats: stats(), role: 'download', downloadRate: 12 * 1024 * 1024, uploadRate: 0, done: false, ...over });

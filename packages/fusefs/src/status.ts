@@ -45,8 +45,7 @@ export function torrentStatus(t: Torrent): TorrentStatus {
   return {
     name: t.metainfo.name,
     infoHash: t.infoHashHex,
-    // An on-demand torrent with no read in progress wants nothing: it is idle, not downloading.
-    state: s.state === 'downloading' && t.isDone ? 'idle' : s.state,
+    state: s.status,
     progress: s.totalBytes === 0 ? 1 : s.verifiedBytes / s.totalBytes,
     bytes: { verified: s.verifiedBytes, total: s.totalBytes, downloaded: s.downloaded, uploaded: s.uploaded },
     pieces: { have: s.piecesHave, total: s.piecesTotal },

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { TorrentHttpServer, UsageError, parseHostPort } from '@ct/engine';
 import { torrentsWithFiles } from '@ct/fusefs';
-import { loadConfig } from '../config/load-config.js';
+import { commandConfig } from '../config/apply-config.js';
 import { serveControl } from '../control/control-socket.js';
 import { addMountOptions, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
 import { parseHttp } from '../options.js';
@@ -73,7 +73,7 @@ function isLoopback(host: string): boolean {
 }
 
 async function serve(opts: ServeOptions): Promise<void> {
-  const token = loadConfig({ file: opts.config }).get('http.token')?.value as string | undefined;
+  const token = commandConfig(opts.config).get('http.token')?.value as string | undefined;
   const http = parseHostPort(opts.http, { listen: true });
   if (!isLoopback(http.host) && !token) {
     throw new UsageError(`refusing to serve the API on ${opts.http} without a token: set http.token in the config or CT_HTTP_TOKEN (or listen on 127.0.0.1)`);

@@ -16,9 +16,20 @@ export function takesConfig(cmd: Command): boolean {
   return cmd.options.some((o) => o.attributeName() === 'config');
 }
 
+/** What applyConfig loaded for the command running now (one per process): read once, not again by the action. */
+let applied: { file: string | undefined; config: EffectiveConfig } | undefined;
+
+/** The configuration of the running command (from `--config FILE` or the default path), loaded once. */
+export function commandConfig(file: string | undefined): EffectiveConfig {
+  if (applied && applied.file === file) return applied.config;
+  return loadConfig({ file });
+}
+
 /** Loads the configuration for `cmd` and fills in the options the command line left at their defaults. */
 export function applyConfig(cmd: Command): EffectiveConfig {
-  const config = loadConfig({ file: cmd.getOptionValue('config') as string | undefined });
+  const file = cmd.getOptionValue('config') as string | undefined;
+  const config = loadConfig({ file });
+  applied = { file, config };
   for (const entry of config.values()) {
     const attr = entry.key.option;
     if (!attr || entry.origin.kind === 'default' || !cmd.options.some((o) => o.attributeName() === attr)) continue;

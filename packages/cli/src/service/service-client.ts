@@ -7,8 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { CtError, UsageError, isMagnet } from '@ct/engine';
-import { configOption } from '../config/apply-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { commandConfig, configOption } from '../config/apply-config.js';
 import type { AddRequest } from './api-types.js';
 
 export interface ClientOptions {
@@ -27,7 +26,7 @@ export class ServiceClient {
   private constructor(readonly url: string, private readonly token: string | undefined) {}
 
   static from(opts: ClientOptions): ServiceClient {
-    const config = loadConfig({ file: opts.config });
+    const config = commandConfig(opts.config);
     const token = config.get('http.token')?.value as string | undefined;
     if (opts.server) {
       if (!/^https?:\/\/[^/]+\/?$/.test(opts.server)) throw new UsageError(`--server ${opts.server}: expected http://HOST:PORT`);

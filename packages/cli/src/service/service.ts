@@ -202,8 +202,7 @@ export class Service implements ServiceApi {
 
   private view(e: Entry, s = e.torrent?.stats()): TorrentView {
     const size = s?.totalBytes ?? e.meta?.totalLength ?? 0;
-    const state = e.record.paused ? 'paused' : !s ? (e.error ? 'error' : e.meta ? 'starting' : 'metadata')
-      : s.state === 'downloading' && e.torrent!.isDone ? 'idle' : s.state;
+    const state = e.record.paused ? 'paused' : !s ? (e.error ? 'error' : e.meta ? 'starting' : 'metadata') : s.status;
     return {
       id: e.record.infoHash,
       name: e.name,

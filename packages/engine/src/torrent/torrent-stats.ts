@@ -33,6 +33,9 @@ export function torrentStats(s: StatsSources): TorrentStats {
   }
   return {
     state: s.state,
+    // An on-demand torrent with no read in progress (or whose selected files are all here)
+    // wants nothing now: idle, not downloading.
+    status: s.state === 'downloading' && s.picker.done ? 'idle' : s.state,
     verifiedBytes,
     totalBytes: s.totalBytes,
     progress: wantedTotal === 0 ? 1 : verifiedBytes / wantedTotal,

@@ -15,6 +15,8 @@ export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'c
 
 export interface TorrentStats {
   state: TorrentState;
+  /** The state as users see it: `idle` while downloading with nothing wanted now (on demand, no read; or every selected file here). */
+  status: TorrentState | 'idle';
   /** Verified bytes we have (of pieces with any priority). */
   verifiedBytes: number;
   totalBytes: number;
