@@ -11,6 +11,7 @@ import { FileLayout } from '../layout/file-layout.js';
 import type { Metainfo } from '../metainfo/metainfo.js';
 import { PiecePicker } from '../picker/piece-picker.js';
 import { TorrentStorage } from '../storage/torrent-storage.js';
+import type { FdPool } from '../storage/fd-pool.js';
 import { DEFAULT_PEER_OPTIONS, type PeerSessionOptions } from '../peer/peer-options.js';
 import { DEFAULT_ASSEMBLER_OPTIONS, type AssemblerOptions } from './piece-assembler.js';
 import { DEFAULT_PEER_SET_OPTIONS, type PeerSetOptions } from './peer-set.js';
@@ -48,7 +49,14 @@ function torrentRoot(metainfo: Metainfo, downloadDir: string): string {
   return metainfo.multiFile ? path.join(downloadDir, metainfo.name) : downloadDir;
 }
 
-export function buildTorrentParts(metainfo: Metainfo, opts: Pick<TorrentOptions, 'downloadDir' | 'readOnly' | 'fdPool'>): TorrentParts {
+/** What building the parts takes of the torrent's options (the descriptor budget is internal: not a Pick of TorrentOptions). */
+export interface PartsOptions {
+  downloadDir: string;
+  readOnly?: boolean;
+  fdPool?: FdPool;
+}
+
+export function buildTorrentParts(metainfo: Metainfo, opts: PartsOptions): TorrentParts {
   const layout = new FileLayout(metainfo.files, metainfo.pieceLength);
   const storage = new TorrentStorage(layout, metainfo.files, torrentRoot(metainfo, opts.downloadDir), {
     readOnly: opts.readOnly,
