@@ -7,7 +7,7 @@ const LAYERS = [
   ['util', 'types'], // pure helpers and declarations of untyped packages
   ['wire', 'hash', 'limits'], // protocol codecs and constants; SHA-1 workers; rate limits
   ['metainfo', 'layout'], // torrents and the piece <-> file mapping
-  ['storage', 'picker'], // files on disk; which block to request
+  ['storage', 'picker', 'cache'], // files on disk; which block to request; the bounded cache's bookkeeping
   ['peer'], // one connection's protocol state and its extensions (BEP 10, 9, 11)
   ['discovery', 'stream'], // trackers, DHT, magnets; readers of files
   ['torrent'], // one swarm

@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { MountError, UsageError } from '@ct/engine';
+import { MountError, UsageError, type SessionOptions } from '@ct/engine';
 import { DEFAULT_READ_TIMEOUT_MS, TorrentMount, type TorrentMountOptions } from '@ct/fusefs';
 import { isFuseMounted } from './control/mount-table.js';
 import type { ControlHandlers } from './control/control-socket.js';
-import { listenOption, parseSeconds } from './options.js';
+import { listenOption, parsePositiveSize, parseSeconds } from './options.js';
 
 /** The options `ct mount` and `ct serve` share (commander's camel-cased names). */
 export interface MountFlags {
@@ -22,6 +22,14 @@ export interface MountFlags {
   allowOther?: boolean;
   listen: string;
   mkdir?: boolean;
+  /** --cache-size: the bytes on disk of what is read on demand, together (unbounded when absent). */
+  cacheSize?: number;
+  cacheEvictSelected?: boolean;
+}
+
+/** The session's bounded cache from the mount flags, if one was asked for. */
+export function cacheOption(opts: MountFlags): Pick<SessionOptions, 'cache'> {
+  return opts.cacheSize ? { cache: { maxBytes: opts.cacheSize, evictSelected: !!opts.cacheEvictSelected } } : {};
 }
 
 /** The mount point must be an empty folder that nothing is mounted on: said before libfuse says it worse. */
@@ -51,6 +59,8 @@ export function addMountOptions(cmd: Command, what: string): Command {
     .option('--eagain', 'fail timed-out reads with EAGAIN instead of EIO (as rqbit-fuse)')
     .option('--download-all', 'fetch every file in the background, not just what is read')
     .option('--allow-other', 'let other users read the mount (needs user_allow_other in /etc/fuse.conf unless root)')
+    .addOption(new Option('--cache-size <size>', 'keep at most this much of what is read on disk (10GiB, 512MiB): the least recently read pieces are evicted').argParser(parsePositiveSize))
+    .option('--cache-evict-selected', 'let the cache evict pieces of files fetched in full too (--download-all, selected files)')
     .addOption(listenOption())
     .option('--mkdir', `create ${what} if it does not exist`);
 }

@@ -3,13 +3,13 @@
  * torrent's events, waiting for completion with a deadline that names what was tried, and
  * clean shutdown on signals.
  */
-import { CtError, Session, describeUnreachable, parseHostPort, type AddTorrentOptions, type Torrent } from '@ct/engine';
+import { CtError, Session, describeUnreachable, parseHostPort, type AddTorrentOptions, type SessionOptions, type Torrent } from '@ct/engine';
 import { formatBytes, formatRate } from './format.js';
 import type { ProgressReporter } from './progress.js';
 import { sessionSettings, sourceName, type SourceOptions, type TorrentSource } from './sources.js';
 
-export async function openSession(listen: string, sources: SourceOptions = { dht: false }): Promise<Session> {
-  return Session.create({ listen: parseHostPort(listen, { listen: true }), ...sessionSettings(sources) });
+export async function openSession(listen: string, sources: SourceOptions = { dht: false }, extra: Pick<SessionOptions, 'cache'> = {}): Promise<Session> {
+  return Session.create({ listen: parseHostPort(listen, { listen: true }), ...sessionSettings(sources), ...extra });
 }
 
 /**

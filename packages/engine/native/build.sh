@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the optional native addons (mapped_write.c, cached_read.c, sha1_batch.c, sha1_file.c).
+# Builds the optional native addons (mapped_write.c, cached_read.c, sha1_batch.c, sha1_file.c,
+# punch_hole.c).
 # Without a C compiler or Node's headers it prints why and exits 0: the engine then writes with
 # pwrite, reads through the libuv pool, hashes in worker threads and checks what is on disk by
 # reading it into buffers, which is correct, only slower.
@@ -16,13 +17,13 @@ if ! command -v cc >/dev/null 2>&1 || [ -z "$headers" ]; then
   echo "skipped" > build/status
   exit 0
 fi
-# Four addons, each one job: mapped writes (mapped_write.c), page-cache reads (cached_read.c),
+# Five addons, each one job: mapped writes (mapped_write.c), page-cache reads (cached_read.c),
 # SHA-1 of buffers on the libuv pool (sha1_batch.c) and SHA-1 of file ranges through read-only
-# mappings (sha1_file.c).
+# mappings (sha1_file.c), and releasing byte ranges of files for the bounded cache (punch_hole.c).
 # Each is built on its own: one that fails leaves the others in use.
 status="built"
 : > build/error.log
-for addon in mapped_write cached_read sha1_batch sha1_file; do
+for addon in mapped_write cached_read sha1_batch sha1_file punch_hole; do
   if cc -O2 -Wall -fPIC -shared -I"$headers" -DNODE_GYP_MODULE_NAME=ct_$addon $addon.c -o build/ct_$addon.node 2>>build/error.log; then
     echo "native: built build/ct_$addon.node"
   else

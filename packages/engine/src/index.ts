@@ -23,6 +23,7 @@ export { describeUnreachable, type ConnectionReport } from './torrent/dial-repor
 export { Torrent, type TorrentStats, type TorrentEvents, type TorrentState, type PeerInfo, type TorrentOptions } from './torrent/torrent.js';
 export type { ResumeData } from './torrent/resume-data.js';
 export type { RateLimits } from './limits/bandwidth.js';
+export type { CacheStats } from './cache/disk-cache.js';
 export { writeFileAtomic } from './util/atomic-file.js';
 export { HasherPool, sharedHasherPool } from './hash/hasher-pool.js';
 export { FileReader, type ReadOptions } from './stream/file-reader.js';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Torrent } from '@ct/engine';
 import { serveControl } from '../control/control-socket.js';
-import { addMountOptions, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
+import { addMountOptions, cacheOption, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
 import { examples } from '../output-options.js';
 import { SOURCE_NOTE, addSourceOptions, loadSources, sourceName, type SourceOptions } from '../sources.js';
 import { addSource, onShutdown, openSession } from '../swarm.js';
@@ -40,7 +40,7 @@ async function mount(mountArg: string, torrentArgs: string[], opts: MountOptions
   const mountPoint = path.resolve(mountArg);
   const sources = await loadSources(opts, torrentArgs);
   prepareMountPoint(mountPoint, !!opts.mkdir);
-  const session = await openSession(opts.listen, opts);
+  const session = await openSession(opts.listen, opts, cacheOption(opts));
   const fuse = newTorrentMount(mountPoint, opts);
   const torrents: Torrent[] = [];
   /** Magnets still waiting for their metadata (ct status says so). */

@@ -11,7 +11,7 @@ import { TorrentHttpServer, UsageError, parseHostPort } from '@ct/engine';
 import { torrentsWithFiles } from '@ct/fusefs';
 import { commandConfig } from '../config/apply-config.js';
 import { serveControl } from '../control/control-socket.js';
-import { addMountOptions, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
+import { addMountOptions, cacheOption, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
 import { parseHttp } from '../options.js';
 import { effectiveLevel, parseLogFormat, parseLogLevel, serviceLog, type LogFormat, type LogLevel } from '../log.js';
 import { examples } from '../output-options.js';
@@ -82,7 +82,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (mountPoint) prepareMountPoint(mountPoint, !!opts.mkdir);
   const log = serviceLog(effectiveLevel(opts), opts.logFormat);
   const { stateDir } = sessionSettings(opts);
-  const session = await openSession(opts.listen, opts);
+  const session = await openSession(opts.listen, opts, cacheOption(opts));
   // What the engine cannot do but survives (a resume save on a full disk, a refused connection).
   session.on('warning', (message) => log(message, 'warn'));
   // The mount tells the metrics of each read; the metrics and the event stream read the service.

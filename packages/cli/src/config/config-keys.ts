@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_READ_TIMEOUT_MS } from '@ct/fusefs';
 import { parseLogFormat, parseLogLevel } from '../log.js';
-import { parseListen, parsePeerList, parseRate, parseSeconds } from '../options.js';
+import { parseListen, parsePeerList, parsePositiveSize, parseRate, parseSeconds } from '../options.js';
 import { defaultStateDir } from './default-paths.js';
 
 /** A value the key cannot take; the message says what it takes. */
@@ -75,6 +75,10 @@ const rate = (raw: RawValue): number => {
   if (typeof raw === 'number' || typeof raw === 'string') return reword(parseRate)(String(raw)) as number;
   throw new ConfigValueError('expected a rate such as "20MB/s" or 0 (unlimited)');
 };
+const size = (raw: RawValue): number => {
+  if (typeof raw === 'number' || typeof raw === 'string') return reword(parsePositiveSize)(String(raw)) as number;
+  throw new ConfigValueError('expected a size such as "10GiB" or "512MiB"');
+};
 const hostPort = (raw: RawValue): string => reword(parseListen)(text(raw)) as string;
 const peers = (raw: RawValue): string[] => {
   const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : undefined;
@@ -96,6 +100,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   { name: 'mount.eagain', help: 'fail timed-out reads with EAGAIN instead of EIO', fallback: false, option: 'eagain', flag: '--eagain', parse: bool },
   { name: 'mount.allow_other', help: 'let other users read the mount', fallback: false, option: 'allowOther', flag: '--allow-other', parse: bool },
   { name: 'mount.download_all', help: 'fetch every file in the background, not just what is read', fallback: false, option: 'downloadAll', flag: '--download-all', parse: bool },
+  { name: 'cache.max_size', help: 'keep at most this much of what ct mount / ct serve read on demand on disk (10GiB); the least recently read pieces are evicted', fallback: undefined, fallbackText: 'unbounded', option: 'cacheSize', flag: '--cache-size <size>', parse: size },
+  { name: 'cache.evict_selected', help: 'the cache may evict pieces of files fetched in full too (--download-all, selected files)', fallback: false, option: 'cacheEvictSelected', flag: '--cache-evict-selected', parse: bool },
   { name: 'service.watch_dir', help: 'ct serve adds .torrent and .magnet files dropped here (renamed .added or .invalid)', fallback: undefined, fallbackText: 'none', option: 'watchDir', flag: '--watch-dir <dir>', only: ['serve'], parse: pathValue },
   { name: 'log.level', help: 'what ct serve logs: error, warn, info or debug (-q is warn, -v debug)', fallback: 'info', option: 'logLevel', flag: '--log-level <level>', only: ['serve'], parse: (raw) => reword(parseLogLevel)(text(raw)) },
   { name: 'log.format', help: 'how ct serve logs each event: text (ct: ...) or json (one object per line)', fallback: 'text', option: 'logFormat', flag: '--log-format <format>', only: ['serve'], parse: (raw) => reword(parseLogFormat)(text(raw)) },

@@ -26,6 +26,7 @@ import { DEFAULT_WIRE_OPTIONS, PeerWire, type PeerWireOptions } from '../wire/pe
 import { SessionBandwidth, type RateLimits } from '../limits/bandwidth.js';
 import { FdPool } from '../storage/fd-pool.js';
 import { Ticker } from '../util/ticker.js';
+import { DiskCache, type CacheStats } from '../cache/disk-cache.js';
 
 /**
  * Our BEP 20 peer id prefix: `-ct` + version 0.1.0.0. Upper-case `-CT` is CTorrent's registered
@@ -74,6 +75,12 @@ export interface SessionOptions {
   rateLimits?: Partial<RateLimits>;
   /** Open file descriptors of every torrent's data together (default 256): the least recently used idle one is closed first. */
   maxOpenFiles?: number;
+  /**
+   * A bounded cache for torrents added `onDemand`: their verified pieces take at most `maxBytes`
+   * of disk together; the least recently read are evicted (their bytes released, fetched again
+   * when read). Pieces of selected files stay unless `evictSelected`. Without it nothing is evicted.
+   */
+  cache?: { maxBytes: number; evictSelected?: boolean };
 }
 
 export interface AddTorrentOptions extends Partial<Omit<TorrentOptions, 'hasher'>> {
@@ -130,6 +137,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   private readonly ticker = new Ticker(1000);
   /** Every torrent's data files share this budget of descriptors. */
   private readonly fdPool: FdPool;
+  /** The bounded cache of on-demand torrents, when the session has one. */
+  private readonly cache: DiskCache | undefined;
 
   private constructor(private readonly opts: SessionOptions) {
     super();
@@ -142,6 +151,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.bandwidth = new SessionBandwidth(opts.rateLimits);
     this.fdPool = new FdPool(opts.maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES);
+    this.cache = opts.cache ? new DiskCache(opts.cache.maxBytes) : undefined;
     if (opts.stateDir) {
       this.resume = new ResumeStore(path.join(opts.stateDir, 'resume'), (m) => this.emit('warning', m));
       this.resumeTimer = setInterval(() => void this.resume?.saveAll(), opts.resumeEveryMs ?? SAVE_EVERY_MS);
@@ -187,7 +197,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   private async startTorrent(meta: Metainfo, opts: AddTorrentOptions, found?: TorrentDiscovery): Promise<Torrent> {
     const listenPort = this.listenAddress?.port;
     const resume = opts.resume ?? (await this.resume?.load(meta.infoHashHex, opts.downloadDir));
-    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, resume, hasher: this.hasher, bandwidth: this.bandwidth, ticker: this.ticker, fdPool: this.fdPool }, (address, t) => this.dial(address, t));
+    const torrent = new Torrent(meta, { listenPort, peerId: this.peerId, ...opts, resume, hasher: this.hasher, bandwidth: this.bandwidth, ticker: this.ticker, fdPool: this.fdPool, cache: this.cache, cacheEvictSelected: this.opts.cache?.evictSelected }, (address, t) => this.dial(address, t));
     this.resume?.track(torrent, opts.downloadDir);
     this.torrents.set(meta.infoHashHex, torrent);
     this.emit('torrent', torrent);
@@ -318,6 +328,11 @@ export class Session extends TypedEmitter<SessionEvents> {
   /** Changes the session-wide limits at once (each torrent's own limits still apply). */
   setRateLimits(limits: Partial<RateLimits>): void {
     this.bandwidth.set(limits);
+  }
+
+  /** The bounded cache's size, limit, hits, misses and evictions; undefined without one. */
+  cacheStats(): CacheStats | undefined {
+    return this.cache?.stats();
   }
 
   getTorrent(infoHashHex: string): Torrent | undefined {

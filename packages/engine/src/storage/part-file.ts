@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { punchHole } from './hole-punch.js';
 import { openFd, readAt, writeAt } from './positional-io.js';
 
 export class PartFile {
@@ -55,6 +56,15 @@ export class PartFile {
     } catch {
       return 0;
     }
+  }
+
+  /** Releases the stored torrent bytes [torrentOffset, +len) (a hole); false when they stay. */
+  release(torrentOffset: number, len: number): Promise<boolean> {
+    if (this.readOnly) return Promise.resolve(false);
+    return this.track((async () => {
+      const fd = await this.open(false).catch(() => undefined);
+      return fd === undefined ? true : punchHole(fd, this.path, torrentOffset, len);
+    })());
   }
 
   /** Deletes the file once nothing is left in it that a file needs. */

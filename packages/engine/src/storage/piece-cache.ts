@@ -44,6 +44,12 @@ export class PieceCache {
     this.slots = Math.max(1, Math.floor(maxBytes / pieceLength));
   }
 
+  /** Forgets piece `index` unless it is lent out right now (then its verified bytes finish their upload). */
+  drop(index: number): void {
+    const entry = this.entries.get(index);
+    if (entry && entry.pins === 0) this.entries.delete(index);
+  }
+
   /** Bytes of piece buffers the cache holds (in use or free). */
   get bytesHeld(): number { return this.allocated * this.pieceLength; }
 

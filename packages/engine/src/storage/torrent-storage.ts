@@ -13,6 +13,7 @@ import { mappedHasher } from './mapped-hash.js';
 import { mappedWriter } from './mapped-write.js';
 import { PartFile } from './part-file.js';
 import { FdPool } from './fd-pool.js';
+import { punchHole } from './hole-punch.js';
 import { openFd, readAtCachedFirst, writeAt, writevAt } from './positional-io.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
@@ -111,8 +112,9 @@ export class TorrentStorage {
   }
 
   /**
-   * Changes whenever a file starts to exist or the part file goes: both change the stamps a
-   * resume snapshot holds, without a piece being verified (the resume store saves on a change).
+   * Changes whenever a file starts to exist, the part file goes or a piece's bytes are released:
+   * each changes the stamps a resume snapshot holds without a piece being verified (the resume
+   * store saves on a change).
    */
   allocationVersion = 0;
 
@@ -211,6 +213,22 @@ export class TorrentStorage {
     return (index) => this.layout.pieceSegments(index).every((s) => s.pad || (this.allocated[s.fileIndex]
       ? sizes[s.fileIndex] >= s.fileOffset + s.length
       : partSize >= index * this.layout.pieceLength + s.rangeOffset + s.length));
+  }
+
+  /**
+   * Releases a piece's bytes from its files and the part file (holes; the sizes stay): the
+   * bounded cache evicted it. Resolves to false when the filesystem kept some of them.
+   */
+  async releasePiece(index: number): Promise<boolean> {
+    if (this.opts.readOnly) return false;
+    const segments = this.layout.pieceSegments(index).filter((s) => !s.pad && s.length > 0);
+    const done = await Promise.all(segments.map((s) => {
+      if (!this.allocated[s.fileIndex]) return this.partFile?.release(index * this.layout.pieceLength + s.rangeOffset, s.length) ?? Promise.resolve(true);
+      return this.withFile(s.fileIndex, true, (fd) => punchHole(fd, this.filePaths[s.fileIndex], s.fileOffset, s.length));
+    }));
+    // A hole changes the file's mtime: the next resume snapshot must stamp it again.
+    this.allocationVersion++;
+    return done.every(Boolean);
   }
 
   /** Writes a verified piece to its files. */

@@ -19,6 +19,8 @@ export interface ReaderHost {
   waitForPieces(first: number, last: number, signal?: AbortSignal): Promise<void>;
   /** Reads verified bytes, into `into` when given (its first `length` bytes). */
   readRange(offset: number, length: number, into?: Buffer): Promise<Buffer>;
+  /** Told of each read: whether its pieces were all here already (a cache hit) or it had to wait. */
+  countRead?(hit: boolean): void;
 }
 
 export interface ReadOptions {
@@ -68,9 +70,11 @@ export class FileReader {
     const aheadLast = Math.floor((this.fileOffset + aheadEnd - 1) / pl);
     const range = { first, last };
     this.pending.add(range);
+    const here = this.haveAll(first, last);
+    this.host.countRead?.(here);
     // Hot path of a sequential reader (a FUSE read is 128 KiB): when its pieces are here and the
     // window ends where it did, there is nothing new to tell the torrent.
-    const unchanged = aheadLast === this.ahead[1] && this.pending.size === 1 && this.haveAll(first, last);
+    const unchanged = aheadLast === this.ahead[1] && this.pending.size === 1 && here;
     this.ahead = [last + 1, aheadLast];
     if (!unchanged) this.declare();
     try {

@@ -92,6 +92,16 @@ export class DemandTable {
     return this.filePriority.get(fileIndex) ?? this.defaultFilePriority;
   }
 
+  /** A reader needs the piece now (under a pending read or in its readahead). */
+  isReaderWanted(index: number): boolean {
+    return this.readerRefs[index] > 0;
+  }
+
+  /** Its priority from file selections alone (0: fetched only when read). */
+  basePriorityOf(index: number): number {
+    return this.basePriority[index];
+  }
+
   fileOpened(fileIndex: number): void {
     this.openedFiles.add(fileIndex);
   }

@@ -16,6 +16,10 @@ import { BlockAttribution } from './block-attribution.js';
 
 export interface AssemblerHost {
   isClosed(): boolean;
+  /** The piece is verified and about to be written: room is made for it on disk first (the bounded cache). */
+  makeRoom(index: number): Promise<void>;
+  /** The write failed: the room made for it is given back. */
+  writeFailed(index: number): void;
   /** The piece is verified and on disk; `liars` sent bad blocks of it earlier (smart ban). */
   pieceWritten(index: number, liars: string[]): void;
   /** The piece failed its hash check; `culprit` is its sole contributor, to ban at once. */
@@ -116,8 +120,10 @@ export class PieceAssembler {
     if (this.host.isClosed()) return;
     if (!ok) return this.failed(index, buf);
     try {
+      await this.host.makeRoom(index);
       await this.storage.writePiece(index, data);
     } catch (err) {
+      this.host.writeFailed(index);
       return this.host.storageFailed(err instanceof CtError ? err : new StorageError(String(err)));
     }
     const liars = this.attribution.pieceVerified(index, data);

@@ -10,6 +10,7 @@ import type { PeerSessionOptions } from '../peer/peer-options.js';
 import type { RateLimits, SessionBandwidth } from '../limits/bandwidth.js';
 import type { FdPool } from '../storage/fd-pool.js';
 import type { Ticker } from '../util/ticker.js';
+import type { DiskCache } from '../cache/disk-cache.js';
 
 export type TorrentState = 'checking' | 'downloading' | 'seeding' | 'error' | 'closed';
 
@@ -66,6 +67,10 @@ export interface TorrentEvents {
   'hash-failed': [number, string[]];
   /** A piece we had failed its check before an upload (changed on disk): it is fetched again. */
   'piece-lost': [number];
+  /** The bounded cache evicted a piece: no longer had, its bytes released, fetched again when read. */
+  'piece-evicted': [number];
+  /** Non-fatal trouble worth logging (evicted bytes the filesystem could not release). */
+  warning: [string];
   stats: [TorrentStats];
   /** Fatal: the torrent stops (disk full, files unwritable). */
   error: [CtError];
@@ -127,5 +132,9 @@ export interface TorrentOptions {
   fdPool?: FdPool;
   /** @internal The session's once-a-second tick (else the torrent runs its own timer). */
   ticker?: Ticker;
+  /** @internal The session's bounded cache: an on-demand torrent's unselected pieces are evicted from it. */
+  cache?: DiskCache;
+  /** @internal Selected pieces are evictable too (`cache.evict_selected`). */
+  cacheEvictSelected?: boolean;
 }
 

@@ -39,6 +39,7 @@ import { peerInfo, torrentStats } from './torrent-stats.js';
 import { VerifiedUploads } from './verified-uploads.js';
 import { SessionBandwidth, type RateLimits, type TorrentBandwidth } from '../limits/bandwidth.js';
 import { Ticker } from '../util/ticker.js';
+import type { DiskCache } from '../cache/disk-cache.js';
 
 import type { PeerInfo, TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
 
@@ -83,6 +84,12 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly waiters: ReadWaiters;
   /** The torrent's files (pad files left out), for readers and priorities. */
   readonly files: TorrentFile[];
+  /** The session's bounded cache, for an on-demand torrent (cache/disk-cache.ts). */
+  private readonly cache: DiskCache | undefined;
+  /** Pieces being read from disk for readers right now, with how many reads: never evicted under one. */
+  private readonly reading = new Map<number, number>();
+  /** The filesystem could not release an evicted piece's bytes (no hole punching): said once. */
+  private releaseFailed = false;
 
   /**
    * `parts` (layout, picker, storage) are built from the options unless given: tests hand in
@@ -104,6 +111,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.waiters = new ReadWaiters((i) => this.picker.have.get(i));
     this.bandwidth = (opts.bandwidth ?? new SessionBandwidth()).forTorrent(opts.rateLimits);
     this.ticker = opts.ticker ?? new Ticker();
+    this.cache = opts.onDemand ? opts.cache : undefined;
+    // Never more pieces in flight than half the cache holds: what arrives beyond would only push
+    // out what readers are about to read.
+    if (this.cache) this.picker.maxPiecesInFlight = Math.max(2, Math.min(this.picker.maxPiecesInFlight, Math.floor(this.cache.max / 2 / metainfo.pieceLength)));
     this.peerHost = this.makePeerHost();
     this.fileHost = this.makeFileHost();
     this.files = metainfo.files.map((f, i) => ({ f, i })).filter(({ f }) => !f.pad).map(({ f, i }) => new TorrentFile(this.fileHost, i, f));
@@ -172,6 +183,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       return this.fail(new StorageError(`cannot create files: ${(err as Error).message}`, { cause: err }));
     }
     this.state = this.isComplete ? 'seeding' : 'downloading';
+    await this.joinCache(have);
     this.started = true;
     this.ticker.add(this.onTick);
     this.startupCheck = { trusted: plan?.trusted.count ?? 0, hashed };
@@ -289,6 +301,69 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     return block;
   }
 
+  // ---- the bounded cache (cache/disk-cache.ts) -----------------------------------------------
+
+  /** An on-demand torrent's unselected pieces (all of them with `cacheEvictSelected`) come and go with the cache. */
+  private evictable(index: number): boolean {
+    return this.cache !== undefined && (!!this.opts.cacheEvictSelected || this.demand.basePriorityOf(index) === 0);
+  }
+
+  /** Joins the session's cache with the pieces found on disk, evicting at once if they pass its limit. */
+  private async joinCache(have: Bitfield): Promise<void> {
+    if (!this.cache) return;
+    this.cache.join(this.infoHashHex, { isPinned: (i) => this.demand.isReaderWanted(i) || this.reading.has(i), evict: (i) => this.evictPiece(i) });
+    const held: Promise<void>[] = [];
+    for (let i = 0; i < this.pieceCount; i++) if (have.get(i) && this.evictable(i)) held.push(this.cache.hold(this.infoHashHex, i, this.layout.pieceSize(i)));
+    await Promise.all(held);
+  }
+
+  /** The cache evicted the piece: no longer had (nor served from memory), its bytes released. */
+  private async evictPiece(index: number): Promise<void> {
+    if (this.isClosed() || !this.picker.have.get(index)) return;
+    this.picker.markLost(index);
+    this.uploads.drop(index);
+    if (this.state === 'seeding') this.state = 'downloading';
+    this.emit('piece-evicted', index);
+    const released = await this.storage.releasePiece(index).catch(() => false);
+    if (!released && !this.releaseFailed) {
+      this.releaseFailed = true;
+      this.emit('warning', `${this.metainfo.name}: the filesystem of ${this.opts.downloadDir} cannot punch holes: evicted pieces leave the cache but keep their disk space`);
+    }
+  }
+
+  /**
+   * Verified bytes for a reader. Its pieces are pinned while they are read, and checked to be
+   * still had once pinned: a piece evicted between the reader's wait and this read would read
+   * as a hole (zeros), so it is waited for again instead.
+   */
+  private async readForReader(offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    const pl = this.metainfo.pieceLength;
+    const first = Math.floor(offset / pl);
+    const last = Math.floor((offset + Math.max(1, length) - 1) / pl);
+    for (;;) {
+      for (let i = first; i <= last; i++) this.reading.set(i, (this.reading.get(i) ?? 0) + 1);
+      let all = true;
+      for (let i = first; i <= last && all; i++) all = this.picker.have.get(i);
+      if (all) break;
+      this.unpinReading(first, last);
+      await this.waiters.wait(first, last);
+    }
+    try {
+      for (let i = first; i <= last; i++) this.cache?.touch(this.infoHashHex, i);
+      return await this.storage.read(offset, length, into);
+    } finally {
+      this.unpinReading(first, last);
+    }
+  }
+
+  private unpinReading(first: number, last: number): void {
+    for (let i = first; i <= last; i++) {
+      const n = (this.reading.get(i) ?? 1) - 1;
+      if (n <= 0) this.reading.delete(i);
+      else this.reading.set(i, n);
+    }
+  }
+
   /** A piece we had failed its check when read for an upload: it is no longer had, fetch it again. */
   private pieceLost(index: number): void {
     if (this.isClosed() || !this.picker.have.get(index)) return;
@@ -351,7 +426,9 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       release: (owner) => t.demand.release(owner),
       havePiece: (i) => t.havePiece(i),
       waitForPieces: (first, last, signal) => t.waiters.wait(first, last, signal),
-      readRange: (offset, length, into) => t.storage.read(offset, length, into),
+      readRange: (offset, length, into) => (t.cache ? t.readForReader(offset, length, into) : t.storage.read(offset, length, into)),
+      get readaheadCap() { return t.cache ? Math.max(2 * t.metainfo.pieceLength, Math.floor(t.cache.max / 4)) : undefined; },
+      countRead: (hit) => t.cache?.countRead(hit),
       setFilePriority: (i, p) => t.setFilePriority(i, p),
       filePriority: (i) => t.demand.filePriorityOf(i),
       fileOpened: (i) => t.fileOpened(i),
@@ -401,7 +478,10 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private assemblerHost(): AssemblerHost {
     return {
       isClosed: () => this.isClosed(),
+      makeRoom: (index) => (this.evictable(index) ? this.cache!.reserve(this.infoHashHex, index, this.layout.pieceSize(index)) : Promise.resolve()),
+      writeFailed: (index) => this.cache?.forget(this.infoHashHex, index),
       pieceWritten: (index, liars) => {
+        this.cache?.written(this.infoHashHex, index);
         for (const liar of liars) this.ban(liar, `sent a bad block of piece ${index}`);
         // Not to peers that have it (libtorrent's send_redundant_have off): a download from a
         // seed of 32,768 small pieces sent as many `have` writes for nothing.
@@ -514,6 +594,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.state = 'closed';
     this.emit('closed');
     this.ticker.remove(this.onTick);
+    this.cache?.leave(this.infoHashHex);
     clearTimeout(this.dialTimer);
     this.waiters.close();
     this.peers.closeAll(new ClosedError('torrent closed'));

@@ -50,6 +50,11 @@ export class VerifiedUploads {
     this.cache.clear();
   }
 
+  /** The piece left the disk (the bounded cache evicted it): not served from memory either. */
+  drop(index: number): void {
+    this.cache.drop(index);
+  }
+
   /** Every file's stamp now: taken before a full check, and trusted once the check is over. */
   async stampFiles(): Promise<Map<number, string>> {
     const stamps = new Map<number, string>();
