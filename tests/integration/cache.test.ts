@@ -110,6 +110,13 @@ test('a 1 GiB torrent through a 64 MiB cache: a whole sequential read and 200 ra
   // One reader at a time here; 8 KiB for the folder's own blocks.
   assert.ok(peak <= CACHE + PIECE + 8192, `the download dir held ${peak} bytes (limit ${CACHE} + one piece)`);
   assert.ok(peak >= CACHE / 2, `and the cache was used (${peak} bytes)`);
+  const line = (await ctRun(['status', m.mnt])).stdout;
+  const c = /cache {2}([\d.]+) MiB of 64\.0 MiB {2}(\d+) pieces {2}(\d+) hits {2}(\d+) misses {2}(\d+) evictions/.exec(line);
+  assert.ok(c, line);
+  assert.ok(Number(c[5]) >= 1024 - 64, `evictions: ${c[5]}`);
+  assert.ok(Number(c[3]) > 0 && Number(c[4]) > 0, 'hits and misses counted');
+  const xattr = await sh(`getfattr --only-values -n user.ct.status ${q(m.mnt)}`);
+  assert.equal((JSON.parse(xattr.stdout) as { cache: { max: number } }).cache.max, CACHE, 'the root\'s status has the cache');
   const st = JSON.parse((await ctRun(['status', m.mnt, '--json'])).stdout) as { torrents: { bytes: { verified: number } }[] };
   const cached = st.torrents[0].bytes.verified;
   assert.ok(cached > 0 && cached <= CACHE, `${cached} bytes verified and held`);
@@ -146,5 +153,33 @@ test('two files read at once by two readers, their working sets together past th
   const peak = await du.stop();
   assert.ok(peak <= CACHE + 2 * PIECE + 8192, `the download dir held ${peak} bytes (limit ${CACHE} + a piece per reader)`);
   await unmount(m);
+  seeder.proc.kill();
+});
+
+test('ct serve --cache-size: the cache in /metrics (size, limit, hits, misses, evictions) while a file larger than it is read', { timeout: 120_000 }, async () => {
+  const torrent = path.join(work, 'pair.torrent');
+  const seeder = await libtorrentSeeder(torrent, src, { seedMode: true });
+  const mnt = path.join(work, 'mnt-serve');
+  mounts.push(mnt);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const url = `http://127.0.0.1:${port}`;
+  const serve = ct(['serve', '--no-dht', '--listen', '127.0.0.1:0', '--http', `127.0.0.1:${port}`, '--mount', mnt, '--mkdir', '--cache-size', '16MiB',
+    '--state-dir', path.join(work, 'state-serve'), '--download-dir', path.join(work, 'dl-serve')], 'ct serve');
+  for (const deadline = Date.now() + 30_000; !serve.stderr.includes('serving (pid');) {
+    assert.ok(Date.now() < deadline && serve.exitCode === null, serve.stderr);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((await ctRun(['add', torrent, '--seeds', `127.0.0.1:${seeder.port}`, '--server', url])).code, 0);
+  const sum = await sh(`sha1sum ${q(path.join(mnt, 'pair', 'a.bin'))} ${q(path.join(src, 'pair', 'a.bin'))} | cut -c1-40`);
+  const [got, want] = sum.stdout.trim().split('\n');
+  assert.equal(got, want);
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  assert.equal(value('ct_cache_limit_bytes'), 16 * MiB);
+  assert.ok(value('ct_cache_bytes') <= 16 * MiB + PIECE, `${value('ct_cache_bytes')} bytes held`);
+  assert.ok(value('ct_cache_evictions_total') > 400, 'most of the 512 pieces were evicted');
+  assert.ok(value('ct_cache_misses_total') > 0 && value('ct_cache_hits_total') >= 0);
+  serve.kill('SIGTERM');
+  assert.equal(await serve.waitExit(30_000), 0, serve.stderr);
   seeder.proc.kill();
 });

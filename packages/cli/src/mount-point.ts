@@ -66,7 +66,7 @@ export function addMountOptions(cmd: Command, what: string): Command {
 }
 
 /** The mount of ct mount or ct serve; `extra` adds ct serve's read metrics and add folder. */
-export function newTorrentMount(mountPoint: string, opts: MountFlags, extra: Pick<TorrentMountOptions, 'onRead' | 'addFolder'> = {}): TorrentMount {
+export function newTorrentMount(mountPoint: string, opts: MountFlags, extra: Pick<TorrentMountOptions, 'onRead' | 'addFolder' | 'cacheStats'> = {}): TorrentMount {
   return new TorrentMount(mountPoint, { readTimeoutMs: opts.readTimeout * 1000, eagain: !!opts.eagain, allowOther: !!opts.allowOther, ...extra });
 }
 

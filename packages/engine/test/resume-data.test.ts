@@ -13,7 +13,7 @@ import { FileLayout } from '../src/layout/file-layout.js';
 import { createTorrent } from '../src/metainfo/create.js';
 import { parseMetainfo, type Metainfo } from '../src/metainfo/metainfo.js';
 import { Session } from '../src/session/session.js';
-import { planResume, snapshot, type ResumeData } from '../src/torrent/resume-data.js';
+import { planResume, savedRecency, snapshot, type ResumeData } from '../src/torrent/resume-data.js';
 import { Bitfield } from '../src/util/bitfield.js';
 
 const layout = new FileLayout([
@@ -99,4 +99,15 @@ test('a restart with the snapshot hashes nothing; after one file is written, onl
   // A snapshot of another torrent (or garbage) is a full check, never trusted.
   const other = await startOnce(meta, dir, { ...second.data, infoHash: 'cd'.repeat(20) });
   assert.deepEqual(other.ready, { have: meta.pieceCount - 1, trusted: 0, hashed: meta.pieceCount });
+});
+
+test('the bounded cache\'s recency order rides in the snapshot: kept as given, and read back only as valid piece indexes, each once', () => {
+  const have = new Bitfield(8);
+  const snap = snapshot('ab'.repeat(20), have, new Map(), 1, [5, 2, 7]);
+  assert.deepEqual(snap.recency, [5, 2, 7]);
+  assert.equal('recency' in snapshot('ab'.repeat(20), have, new Map(), 1, []), false, 'no empty field');
+  assert.deepEqual(savedRecency(JSON.parse(JSON.stringify(snap)), 8), [5, 2, 7]);
+  assert.deepEqual(savedRecency({ recency: [1, 1, -1, 8, 2.5, '3', 3] }, 8), [1, 3]);
+  assert.deepEqual(savedRecency({ recency: 'x' }, 8), []);
+  assert.deepEqual(savedRecency(null, 8), []);
 });

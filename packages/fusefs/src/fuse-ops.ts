@@ -4,7 +4,7 @@
  * with EIO (or EAGAIN) after the read timeout. Anything that would change the tree answers EROFS.
  * Every callback returns quickly: the event loop that runs them also runs the torrents.
  */
-import type { ReadaheadOptions, Torrent } from '@ct/engine';
+import type { CacheStats, ReadaheadOptions, Torrent } from '@ct/engine';
 import { AddFolder } from './add-folder.js';
 import { Errno } from './errno.js';
 import type { FuseOperations, FuseStat, FuseStatfs } from './fuse-native.js';
@@ -32,6 +32,8 @@ export interface OpsOptions {
   onRead?: (seconds: number, ok: boolean) => void;
   /** `/.ct/add/`, the one writable folder (ct serve); absent: nothing is writable. */
   addFolder?: AddFolder;
+  /** The session's bounded cache, for the root's status. */
+  cacheStats?: () => CacheStats | undefined;
 }
 
 export class TorrentFsOperations {
@@ -217,7 +219,7 @@ export class TorrentFsOperations {
 
   /** JSON status of a node: the root, a torrent (its folder or single file), a file. */
   statusOf(node: TreeNode): object {
-    if (node.path === '/') return rootStatus([...this.torrents.values()]);
+    if (node.path === '/') return rootStatus([...this.torrents.values()], this.opts.cacheStats?.());
     const torrent = node.torrent ? this.torrents.get(node.torrent) : undefined;
     if (!torrent) return {};
     if (node.kind === 'file') {

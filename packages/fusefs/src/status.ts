@@ -3,7 +3,7 @@
  * against) answers, and what `ct status` prints: progress, bytes, pieces, peers and rates of a
  * torrent, of every torrent (the root), or of one file with its downloaded byte ranges.
  */
-import type { DiscoveryStatus, Torrent, TorrentFile } from '@ct/engine';
+import type { CacheStats, DiscoveryStatus, Torrent, TorrentFile } from '@ct/engine';
 
 export interface TorrentStatus {
   name: string;
@@ -38,6 +38,8 @@ export interface RootStatus {
   bytes: { verified: number; total: number };
   peers: number;
   rates: { download: number; upload: number };
+  /** The bounded cache (size, limit, hits, misses, evictions), when there is one. */
+  cache?: CacheStats;
 }
 
 export function torrentStatus(t: Torrent): TorrentStatus {
@@ -72,7 +74,7 @@ export function fileStatus(t: Torrent, f: TorrentFile): FileStatus {
   };
 }
 
-export function rootStatus(torrents: readonly Torrent[]): RootStatus {
+export function rootStatus(torrents: readonly Torrent[], cache?: CacheStats): RootStatus {
   const list = torrents.map(torrentStatus);
   const verified = list.reduce((n, t) => n + t.bytes.verified, 0);
   const total = list.reduce((n, t) => n + t.bytes.total, 0);
@@ -85,6 +87,7 @@ export function rootStatus(torrents: readonly Torrent[]): RootStatus {
       download: list.reduce((n, t) => n + t.rates.download, 0),
       upload: list.reduce((n, t) => n + t.rates.upload, 0),
     },
+    ...(cache ? { cache } : {}),
   };
 }
 

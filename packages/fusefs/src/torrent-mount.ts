@@ -17,7 +17,7 @@
  * - no per-operation timeout from the binding (`timeout: false`): our read timeout decides, and a
  *   binding timeout would answer a read that our reader then completes into a freed buffer.
  */
-import { MountError, type Torrent } from '@ct/engine';
+import { MountError, type CacheStats, type Torrent } from '@ct/engine';
 import { AddFolder, ADD_FOLDER_ROOT, type AcceptFile } from './add-folder.js';
 import { createReadOnlyFuse, fuseNative, type FuseInstance } from './fuse-native.js';
 import { TorrentFsOperations, type OpsOptions } from './fuse-ops.js';
@@ -40,6 +40,8 @@ export interface MountStatus {
   /** Files open in the mount (what makes `ct umount` refuse without --force). */
   openFiles: number;
   torrents: (TorrentStatus & { path: string; files: FileStatus[] })[];
+  /** The session's bounded cache, when there is one. */
+  cache?: CacheStats;
 }
 
 export const DEFAULT_READ_TIMEOUT_MS = 180_000;
@@ -66,6 +68,7 @@ export class TorrentMount {
       eagain: opts.eagain ?? false,
       readahead: opts.readahead,
       onRead: opts.onRead,
+      cacheStats: opts.cacheStats,
     });
   }
 
@@ -147,6 +150,7 @@ export class TorrentMount {
       pid: process.pid,
       openFiles: this.openFileCount,
       torrents: torrentsWithFiles(this.torrents.values(), (t) => this.tree.topOf(t.infoHashHex) ?? ''),
+      ...(this.opts.cacheStats?.() ? { cache: this.opts.cacheStats() } : {}),
     };
   }
 }

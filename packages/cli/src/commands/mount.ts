@@ -41,7 +41,7 @@ async function mount(mountArg: string, torrentArgs: string[], opts: MountOptions
   const sources = await loadSources(opts, torrentArgs);
   prepareMountPoint(mountPoint, !!opts.mkdir);
   const session = await openSession(opts.listen, opts, cacheOption(opts));
-  const fuse = newTorrentMount(mountPoint, opts);
+  const fuse = newTorrentMount(mountPoint, opts, { cacheStats: () => session.cacheStats() });
   const torrents: Torrent[] = [];
   /** Magnets still waiting for their metadata (ct status says so). */
   const waiting = new Set<string>();

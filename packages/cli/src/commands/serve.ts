@@ -96,7 +96,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       throw err;
     }
   };
-  const fuse = mountPoint ? newTorrentMount(mountPoint, opts, { onRead: (seconds, ok) => metrics.mountRead(seconds, ok), addFolder }) : undefined;
+  const fuse = mountPoint ? newTorrentMount(mountPoint, opts, { onRead: (seconds, ok) => metrics.mountRead(seconds, ok), addFolder, cacheStats: () => session.cacheStats() }) : undefined;
   const service = new Service({
     session, mount: fuse, log,
     registry: new ServiceRegistry(stateDir!, (m) => log(m, 'warn')),
@@ -105,7 +105,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     onEvent: (event, view) => events.emit(event, view),
   });
   const events = new EventStream(() => service.list());
-  const metrics = new ServiceMetrics(() => service.snapshot());
+  const metrics = new ServiceMetrics(() => service.snapshot(), () => session.cacheStats());
   const watch = opts.watchDir ? new WatchFolder({ dir: path.resolve(opts.watchDir), add: (req) => service.add(req), log }) : undefined;
   const api = new ApiServer(service, { token, files: new TorrentHttpServer(session, '/files'), metrics, events });
   let control: Awaited<ReturnType<typeof serveControl>> | undefined;

@@ -62,5 +62,9 @@ function describe(st: Status, files: boolean): string {
     }
   }
   for (const name of st.waitingForMetadata ?? []) lines.push(`  ${name}  waiting for metadata from peers`);
+  if (st.cache) {
+    const c = st.cache;
+    lines.push(`  cache  ${formatBytes(c.used)} of ${formatBytes(c.max)}  ${c.pieces} pieces  ${c.hits} hits  ${c.misses} misses  ${c.evictions} evictions`);
+  }
   return lines.join('\n') + '\n';
 }

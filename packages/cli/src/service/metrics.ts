@@ -5,10 +5,12 @@
  *   ct_torrents{state}, ct_downloaded_bytes_total (and ct_downloaded_bytes_all_total; each gauge G has G_all), ct_uploaded_bytes_total, ct_download_rate_bytes,
  *   ct_upload_rate_bytes, ct_peers, ct_seeds, ct_pieces{kind=have|total}, ct_hash_failures_total,
  *   ct_banned_peers, ct_wasted_bytes_total, ct_tracker_up{url}, ct_dht_nodes,
- *   ct_mount_read_seconds{result=ok|error} (a histogram of every read through the mount).
+ *   ct_mount_read_seconds{result=ok|error} (a histogram of every read through the mount),
+ *   ct_cache_bytes, ct_cache_limit_bytes, ct_cache_pieces, ct_cache_hits_total, ct_cache_misses_total,
+ *   ct_cache_evictions_total (the bounded cache, with --cache-size).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { TorrentStats } from '@ct/engine';
+import type { CacheStats, TorrentStats } from '@ct/engine';
 import type { TorrentView } from './api-types.js';
 
 /** What the metrics read at each scrape: every torrent's view, and its engine stats while it runs. */
@@ -23,7 +25,7 @@ export class ServiceMetrics {
   /** The torrents as one scrape sees them: taken once in text(), read by every collect callback. */
   private rows: { view: TorrentView; stats?: TorrentStats }[] = [];
 
-  constructor(private readonly source: MetricsSource) {
+  constructor(private readonly source: MetricsSource, cache: () => CacheStats | undefined = () => undefined) {
     const registry = this.registry;
     const running = () => this.rows.filter((x): x is Row => x.stats !== undefined);
     // One metric per torrent and one for all of them, each filled from the engine at scrape time
@@ -86,6 +88,23 @@ export class ServiceMetrics {
       name: 'ct_dht_nodes', help: 'nodes in the DHT routing table (0 with the DHT off)', registers: [registry],
       collect: () => { dht.set(running().reduce((n, { stats }) => Math.max(n, stats.discovery?.dht.nodes ?? 0), 0)); },
     });
+    const cacheMetric = (name: string, help: string, value: (c: CacheStats) => number, counter = false) => {
+      const Kind = counter ? Counter : Gauge;
+      const m: Counter | Gauge = new Kind({
+        name, help, registers: [registry],
+        collect: () => {
+          m.reset();
+          const c = cache();
+          if (c) m.inc(value(c));
+        },
+      });
+    };
+    cacheMetric('ct_cache_bytes', 'bytes of verified pieces the bounded cache holds', (c) => c.used);
+    cacheMetric('ct_cache_limit_bytes', 'the bounded cache\'s limit (cache.max_size)', (c) => c.max);
+    cacheMetric('ct_cache_pieces', 'pieces the bounded cache holds', (c) => c.pieces);
+    cacheMetric('ct_cache_hits_total', 'reads whose pieces were all on disk', (c) => c.hits, true);
+    cacheMetric('ct_cache_misses_total', 'reads that waited for pieces to be fetched', (c) => c.misses, true);
+    cacheMetric('ct_cache_evictions_total', 'pieces evicted to stay under the limit', (c) => c.evictions, true);
     this.reads = new Histogram({
       name: 'ct_mount_read_seconds', help: 'time a read through the mount took to answer', labelNames: ['result'], registers: [registry],
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 180],

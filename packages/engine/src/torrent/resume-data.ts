@@ -24,15 +24,26 @@ export interface ResumeData {
   readonly pieces: string;
   /** Per file of the torrent (pad files included, as null): its stamp at the snapshot, or null. */
   readonly files: readonly (string | null)[];
+  /** Pieces the bounded cache holds, least recently read first: its order after a restart. */
+  readonly recency?: readonly number[];
 }
 
-export function snapshot(infoHash: string, have: Bitfield, stamps: ReadonlyMap<number, string>, fileCount: number): ResumeData {
+export function snapshot(infoHash: string, have: Bitfield, stamps: ReadonlyMap<number, string>, fileCount: number, recency?: readonly number[]): ResumeData {
   return {
     version: 1,
     infoHash,
     pieces: Buffer.from(have.bytes).toString('base64'),
     files: Array.from({ length: fileCount }, (_, i) => stamps.get(i) ?? null),
+    ...(recency?.length ? { recency } : {}),
   };
+}
+
+/** The cache's recency order a snapshot kept (valid piece indexes, each once), or [] when it has none. */
+export function savedRecency(data: unknown, pieceCount: number): number[] {
+  const r = (data as { recency?: unknown } | null)?.recency;
+  if (!Array.isArray(r)) return [];
+  const seen = new Set<number>();
+  return r.filter((i): i is number => Number.isInteger(i) && i >= 0 && i < pieceCount && !seen.has(i) && (seen.add(i), true));
 }
 
 export interface ResumePlan {

@@ -33,7 +33,7 @@ import { TorrentFile, type FileHost } from '../stream/torrent-file.js';
 import { DemandTable } from './demand.js';
 import { ReadWaiters } from './read-waiters.js';
 import { requestShare } from './request-share.js';
-import { planResume, snapshot, type ResumeData } from './resume-data.js';
+import { planResume, savedRecency, snapshot, type ResumeData } from './resume-data.js';
 import { buildTorrentParts, resolveTorrentOptions, type TorrentParts } from './torrent-parts.js';
 import { peerInfo, torrentStats } from './torrent-stats.js';
 import { VerifiedUploads } from './verified-uploads.js';
@@ -90,6 +90,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private readonly reading = new Map<number, number>();
   /** The filesystem could not release an evicted piece's bytes (no hole punching): said once. */
   private releaseFailed = false;
+  /** Reads served through the cache: they change its recency order, which the resume data keeps. */
+  private cacheReads = 0;
 
   /**
    * `parts` (layout, picker, storage) are built from the options unless given: tests hand in
@@ -147,7 +149,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
    * @internal Changes whenever what a resume snapshot holds may have: the verified pieces, or
    * which files exist (the resume store saves on a change, and only then).
    */
-  get resumeVersion(): number { return this.picker.haveVersion + this.storage.allocationVersion; }
+  get resumeVersion(): number { return this.picker.haveVersion + this.storage.allocationVersion + this.cacheReads; }
 
   /** This torrent's own download and upload limits (bytes per second, 0: none). */
   get rateLimits(): RateLimits { return this.bandwidth.limits; }
@@ -200,7 +202,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     // The pieces first: a piece verified while the files are stamped is left out (fetched again
     // after a restart), never trusted with a stamp taken before its bytes were written.
     const have = new Bitfield(this.pieceCount, this.picker.have.bytes);
-    return snapshot(this.infoHashHex, have, await this.uploads.stampFiles(), this.metainfo.files.length);
+    return snapshot(this.infoHashHex, have, await this.uploads.stampFiles(), this.metainfo.files.length, this.cache?.recencyOf(this.infoHashHex));
   }
 
   /** Peers to connect to; `persistent` ones are retried with back-off until the torrent closes. */
@@ -312,9 +314,14 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private async joinCache(have: Bitfield): Promise<void> {
     if (!this.cache) return;
     this.cache.join(this.infoHashHex, { isPinned: (i) => this.demand.isReaderWanted(i) || this.reading.has(i), evict: (i) => this.evictPiece(i) });
-    const held: Promise<void>[] = [];
-    for (let i = 0; i < this.pieceCount; i++) if (have.get(i) && this.evictable(i)) held.push(this.cache.hold(this.infoHashHex, i, this.layout.pieceSize(i)));
-    await Promise.all(held);
+    // In the order of the last run: pieces it did not list first (index order), then its own,
+    // least recently read first, so the same pieces go first after a restart.
+    const recent = savedRecency(this.opts.resume, this.pieceCount).filter((i) => have.get(i) && this.evictable(i));
+    const listed = new Set(recent);
+    const order: number[] = [];
+    for (let i = 0; i < this.pieceCount; i++) if (have.get(i) && this.evictable(i) && !listed.has(i)) order.push(i);
+    order.push(...recent);
+    await Promise.all(order.map((i) => this.cache!.hold(this.infoHashHex, i, this.layout.pieceSize(i))));
   }
 
   /** The cache evicted the piece: no longer had (nor served from memory), its bytes released. */
@@ -350,6 +357,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     }
     try {
       for (let i = first; i <= last; i++) this.cache?.touch(this.infoHashHex, i);
+      this.cacheReads++;
       return await this.storage.read(offset, length, into);
     } finally {
       this.unpinReading(first, last);
