@@ -96,6 +96,12 @@ export class DiskCache {
     else this.misses++;
   }
 
+  /** Over the limit (pins held it there, and were let go): evicts down to it. */
+  trim(): Promise<void> {
+    if (this.lru.used <= this.maxBytes) return Promise.resolve();
+    return this.release(this.lru.evictFor(0, this.maxBytes, (o, p) => this.pinned(o, p)));
+  }
+
   /** A new limit: evicts down to it at once. */
   resize(maxBytes: number): Promise<void> {
     if (!(maxBytes > 0)) throw new RangeError(`a cache needs a size above 0, not ${maxBytes}`);

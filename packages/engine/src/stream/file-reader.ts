@@ -21,6 +21,11 @@ export interface ReaderHost {
   readRange(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   /** Told of each read: whether its pieces were all here already (a cache hit) or it had to wait. */
   countRead?(hit: boolean): void;
+  /**
+   * The most readahead (bytes) a reader may ask for right now, when there is a bound: a bounded
+   * cache must hold every open reader's window, so it shrinks as readers come.
+   */
+  readonly readaheadCap?: number;
 }
 
 export interface ReadOptions {
@@ -62,7 +67,7 @@ export class FileReader {
     const end = Math.min(this.fileLength, position + length);
     if (end <= position) return Buffer.alloc(0);
     if (opts.into && opts.into.length < end - position) throw new UsageError(`read buffer of ${opts.into.length} bytes for ${end - position}`);
-    const ahead = this.readahead.onRead(position, end - position);
+    const ahead = Math.min(this.readahead.onRead(position, end - position), this.host.readaheadCap ?? Infinity);
     const pl = this.host.pieceLength;
     const first = Math.floor((this.fileOffset + position) / pl);
     const last = Math.floor((this.fileOffset + end - 1) / pl);

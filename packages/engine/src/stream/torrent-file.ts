@@ -7,7 +7,7 @@ import type { TorrentFileEntry } from '../metainfo/metainfo.js';
 import { FileReader, type ReaderHost } from './file-reader.js';
 import { createFileReadStream, type FileReadStreamOptions } from './file-read-stream.js';
 import type { Readable } from 'node:stream';
-import { DEFAULT_READAHEAD, type ReadaheadOptions } from './readahead.js';
+import type { ReadaheadOptions } from './readahead.js';
 
 export interface FileHost extends ReaderHost {
   readonly layout: FileLayout;
@@ -15,8 +15,7 @@ export interface FileHost extends ReaderHost {
   /** Changes whenever the set of verified pieces does. */
   readonly haveVersion: number;
   setFilePriority(fileIndex: number, priority: number): void;
-  /** The most readahead a reader may ask for (a bounded cache must hold it), when there is a cap. */
-  readonly readaheadCap?: number;
+
   filePriority(fileIndex: number): number;
   /** A reader was created: the file may now exist on disk. */
   fileOpened(fileIndex: number): void;
@@ -77,12 +76,7 @@ export class TorrentFile {
   /** A reader with its own position and readahead window. */
   createReader(opts?: Partial<ReadaheadOptions>): FileReader {
     this.host.fileOpened(this.index);
-    const cap = this.host.readaheadCap;
-    const window = cap === undefined ? opts : {
-      min: Math.min(opts?.min ?? DEFAULT_READAHEAD.min, cap),
-      max: Math.min(opts?.max ?? DEFAULT_READAHEAD.max, cap),
-    };
-    return new FileReader(this.host, this.offset, this.length, window);
+    return new FileReader(this.host, this.offset, this.length, opts);
   }
 
   /**

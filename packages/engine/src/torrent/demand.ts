@@ -92,6 +92,11 @@ export class DemandTable {
     return this.filePriority.get(fileIndex) ?? this.defaultFilePriority;
   }
 
+  /** Readers that said what they want and are not released (open, with reads). */
+  get readerCount(): number {
+    return this.readerWants.size;
+  }
+
   /** A reader needs the piece now (under a pending read or in its readahead). */
   isReaderWanted(index: number): boolean {
     return this.readerRefs[index] > 0;

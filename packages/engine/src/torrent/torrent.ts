@@ -361,6 +361,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       return await this.storage.read(offset, length, into);
     } finally {
       this.unpinReading(first, last);
+      // A read larger than the cache held it over its limit: back under it now.
+      void this.cache?.trim();
     }
   }
 
@@ -431,11 +433,16 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       get pieceLength() { return t.metainfo.pieceLength; },
       get haveVersion() { return t.picker.haveVersion; },
       want: (owner, underRead, ahead) => t.want(owner, underRead, ahead),
-      release: (owner) => t.demand.release(owner),
+      release: (owner) => {
+        t.demand.release(owner);
+        // The reader's window is no longer pinned: what it kept over the limit goes.
+        void t.cache?.trim();
+      },
       havePiece: (i) => t.havePiece(i),
       waitForPieces: (first, last, signal) => t.waiters.wait(first, last, signal),
       readRange: (offset, length, into) => (t.cache ? t.readForReader(offset, length, into) : t.storage.read(offset, length, into)),
-      get readaheadCap() { return t.cache ? Math.max(2 * t.metainfo.pieceLength, Math.floor(t.cache.max / 4)) : undefined; },
+      // A quarter of the cache for this torrent's readers together: each one's window shrinks as more read.
+      get readaheadCap() { return t.cache ? Math.max(t.metainfo.pieceLength, Math.floor(t.cache.max / 4 / Math.max(1, t.demand.readerCount))) : undefined; },
       countRead: (hit) => t.cache?.countRead(hit),
       setFilePriority: (i, p) => t.setFilePriority(i, p),
       filePriority: (i) => t.demand.filePriorityOf(i),
@@ -521,7 +528,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private onDone(): void {
     if (this.isComplete) {
       this.state = 'seeding';
-      for (const p of [...this.peers.values()]) if (p.isSeed) this.peers.dropSeed(p);
+      // Seeds have nothing more for us, unless the bounded cache may evict pieces we will read again.
+      if (!this.cache) for (const p of [...this.peers.values()]) if (p.isSeed) this.peers.dropSeed(p);
     }
     for (const p of this.peers.values()) p.updateInterest();
     this.emit('done');
