@@ -16,7 +16,7 @@ import { Session } from '../src/session/session.js';
 
 const PIECE = 64 * 1024;
 
-test('bounded cache: a read of 2 MiB through a 256 KiB cache completes byte-exact; afterwards the cache is back under its limit and evicted pieces are not had', async () => {
+test('bounded cache: a read of 2 MiB through a 256 KiB cache completes byte-exact; afterwards the cache is back under its limit and evicted pieces are not had; evictSelected ends a full download instead of churning', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'ct-bounded-'));
   const sessions: Session[] = [];
   try {
@@ -49,6 +49,14 @@ test('bounded cache: a read of 2 MiB through a 256 KiB cache completes byte-exac
     const far = evicted.filter((i) => i >= 8 && i < 24);
     assert.ok(far.length > 0);
     for (const i of far) assert.equal(t.havePiece(i), false, `evicted piece ${i} is not had`);
+    // evictSelected: a torrent fetched in full under a cache of 4 pieces ends, holding 4, instead
+    // of fetching and evicting in turn forever.
+    const full = await Session.create({ listen: false, cache: { maxBytes: 4 * PIECE, evictSelected: true } });
+    sessions.push(full);
+    const t2 = await full.addTorrent(meta, { downloadDir: path.join(dir, 'full'), discovery: false, peers: [`127.0.0.1:${seeder.listenAddress!.port}`] });
+    await new Promise<void>((resolve) => (t2.isDone ? resolve() : t2.once('done', () => resolve())));
+    assert.ok(full.cacheStats()!.used <= 4 * PIECE + PIECE, `${full.cacheStats()!.used} bytes held`);
+    assert.ok(full.cacheStats()!.evictions >= 32 - 5, 'the rest came and went');
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
     await rm(dir, { recursive: true, force: true });

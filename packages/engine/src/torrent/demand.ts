@@ -102,6 +102,16 @@ export class DemandTable {
     return this.readerRefs[index] > 0;
   }
 
+  /**
+   * The bounded cache evicted the piece: it is no longer fetched in the background even if its
+   * file is selected (with `cache.evict_selected`, a selection larger than the cache would
+   * otherwise be fetched and evicted in turn forever); a read fetches it again.
+   */
+  evicted(index: number): void {
+    this.basePriority[index] = 0;
+    if (this.readerRefs[index] === 0) this.picker.setPriority(index, 0);
+  }
+
   /** Its priority from file selections alone (0: fetched only when read). */
   basePriorityOf(index: number): number {
     return this.basePriority[index];

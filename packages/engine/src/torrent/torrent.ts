@@ -113,7 +113,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
     this.waiters = new ReadWaiters((i) => this.picker.have.get(i));
     this.bandwidth = (opts.bandwidth ?? new SessionBandwidth()).forTorrent(opts.rateLimits);
     this.ticker = opts.ticker ?? new Ticker();
-    this.cache = opts.onDemand ? opts.cache : undefined;
+    // On-demand torrents share the cache; with cacheEvictSelected, those fetched in full too.
+    this.cache = opts.onDemand || opts.cacheEvictSelected ? opts.cache : undefined;
     // Never more pieces in flight than half the cache holds: what arrives beyond would only push
     // out what readers are about to read.
     if (this.cache) this.picker.maxPiecesInFlight = Math.max(2, Math.min(this.picker.maxPiecesInFlight, Math.floor(this.cache.max / 2 / metainfo.pieceLength)));
@@ -327,6 +328,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   /** The cache evicted the piece: no longer had (nor served from memory), its bytes released. */
   private async evictPiece(index: number): Promise<void> {
     if (this.isClosed() || !this.picker.have.get(index)) return;
+    this.demand.evicted(index);
     this.picker.markLost(index);
     this.uploads.drop(index);
     if (this.state === 'seeding') this.state = 'downloading';
