@@ -5,6 +5,7 @@
  * client has DHT, LSD, PEX, UPnP/NAT-PMP and encryption off, and binds to 127.0.0.1.
  */
 import { spawn } from 'node:child_process';
+import * as net from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Proc, freePort } from './procs.js';
@@ -49,7 +50,25 @@ export async function transmission(torrent: string, dir: string, configDir: stri
     encryption: 0, 'bind-address-ipv4': '127.0.0.1', 'rpc-enabled': false, 'speed-limit-up-enabled': false,
   }));
   const proc = new Proc(spawn('transmission-cli', ['-v', '-g', configDir, '-w', dir, '-p', String(port), torrent], { stdio: 'pipe' }), 'transmission-cli');
+  // It verifies its data before it listens (seconds on a loaded machine): a peer dialing it
+  // before then is refused and backs off; once CI's ct gave up after 60 s of refusals.
+  await listening(port, 30_000, proc);
   return { proc, port };
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port (each probe closes at once). */
+async function listening(port: number, timeoutMs: number, proc: Proc): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (proc.exitCode !== null) throw new Error(`${proc.label} exited (${proc.exitCode}): ${proc.stderr.slice(-300)}`);
+    if (Date.now() > deadline) throw new Error(`${proc.label} did not listen on ${port} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** qBittorrent-nox with its Web API on 127.0.0.1 (no login from localhost). */
