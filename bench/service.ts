@@ -131,7 +131,12 @@ async function prepareCtState(dir: string, torrents: string[]): Promise<void> {
 async function measureCt(dir: string, n: number): Promise<Figures> {
   const t0 = performance.now();
   const child = serve(['--state-dir', path.join(dir, 'ct-state'), '--download-dir', path.join(dir, 'data'), '--http', `127.0.0.1:${freshPort(56000)}`]);
-  await waitFor(child, 'stderr', n > 0 ? /restored \d+ torrent/ : /serving \(pid/);
+  return figuresOnceReady(child, t0, 'stderr', n > 0 ? /restored \d+ torrent/ : /serving \(pid/);
+}
+
+/** Start-up (from `t0` until `pattern`), bytes read by then, then the idle figures; stops the process. */
+async function figuresOnceReady(child: ChildProcess, t0: number, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<Figures> {
+  await waitFor(child, stream, pattern);
   const readyS = (performance.now() - t0) / 1000;
   const readMiB = await readOf(child.pid!);
   try {
@@ -150,14 +155,7 @@ async function measureLt(dir: string, mode: 'resume' | 'check'): Promise<Figures
   }
   const t0 = performance.now();
   const child = spawn(PYTHON, [...args, '--mode', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await waitFor(child, 'stdout', /READY/);
-  const readyS = (performance.now() - t0) / 1000;
-  const readMiB = await readOf(child.pid!);
-  try {
-    return await idleFigures(child.pid!, readyS, readMiB);
-  } finally {
-    await stop(child);
-  }
+  return figuresOnceReady(child, t0, 'stdout', /READY/);
 }
 
 /** `ct add MAGNET` (and the API) until the folder is in the mount, and libtorrent's time to the metadata. */

@@ -111,6 +111,15 @@ async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   return proc;
 }
 
+/** A ct serve with its own mount, state and download folders (named after `name`), and a client of it. */
+async function serveMounted(name: string): Promise<{ mnt: string; url: string; serve: Proc; cli: (args: string[]) => ReturnType<typeof ctRun> }> {
+  const mnt = path.join(work, `mnt-${name}`);
+  mounts.push(mnt);
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const serve = await startServe(['--mount', mnt, '--mkdir', '--http', url.slice(7), '--state-dir', path.join(work, `state-${name}`), '--download-dir', path.join(work, `dl-${name}`)]);
+  return { mnt, url, serve, cli: (args) => ctRun([...args, '--server', url]) };
+}
+
 test('ct serve: add, pause, resume and remove while it runs, through the CLI and the API; the mount follows; a restart restores without hashing', { timeout: 180_000 }, async () => {
   const mnt = path.join(work, 'mnt');
   mounts.push(mnt);
@@ -213,11 +222,7 @@ test('ct serve: add, pause, resume and remove while it runs, through the CLI and
 });
 
 test('a file of one torrent read through the mount the whole time other torrents are added, paused, resumed and removed (CLI and API) reads byte-exact, never stalls', { timeout: 120_000 }, async () => {
-  const mnt = path.join(work, 'mnt-busy');
-  mounts.push(mnt);
-  const url = `http://127.0.0.1:${await freePort()}`;
-  const serve = await startServe(['--mount', mnt, '--mkdir', '--http', url.slice(7), '--state-dir', path.join(work, 'state-busy'), '--download-dir', path.join(work, 'dl-busy')]);
-  const cli = (args: string[]) => ctRun([...args, '--server', url]);
+  const { mnt, url, serve, cli } = await serveMounted('busy');
   assert.equal((await cli(['add', t.clip, '--seeds', seeds.clip])).code, 0);
   // A reader of its own: clip.bin in 16 KiB reads with a pause after each, pass after pass, until told to stop.
   const reader = new Proc(spawn(process.execPath, ['-e', `
@@ -251,10 +256,7 @@ test('a file of one torrent read through the mount the whole time other torrents
 });
 
 test('DIR/.ct/add/: a .torrent or .magnet written there is added (cp returns once it is in the mount); anything else fails its close; the rest of the mount is read-only', { timeout: 90_000 }, async () => {
-  const mnt = path.join(work, 'mnt-add');
-  mounts.push(mnt);
-  const url = `http://127.0.0.1:${await freePort()}`;
-  const serve = await startServe(['--mount', mnt, '--mkdir', '--http', url.slice(7), '--state-dir', path.join(work, 'state-add'), '--download-dir', path.join(work, 'dl-add')]);
+  const { mnt, serve } = await serveMounted('add');
   const addDir = path.join(mnt, '.ct', 'add');
   assert.equal((await sh(`ls -a ${q(mnt)}`)).stdout.split('\n').includes('.ct'), false, '.ct is not listed');
   assert.equal((await sh(`test -d ${q(addDir)} && test -w ${q(addDir)}`)).code, 0, 'but it is there, and writable');

@@ -59,6 +59,7 @@ async function mount(mountArg: string, torrentArgs: string[], opts: MountOptions
     const addOpts = { downloadDir: opts.downloadDir, peers: opts.seeds ?? [], onDemand: !opts.downloadAll };
     const show = (torrent: Torrent) => {
       torrent.on('error', (err) => process.stderr.write(`ct: ${torrent.metainfo.name}: ${err.message}\n`));
+      torrent.on('warning', (message) => process.stderr.write(`ct: ${message}\n`));
       torrents.push(torrent);
       return fuse.add(torrent);
     };

@@ -294,6 +294,7 @@ export class Service implements ServiceApi {
     const name = torrent.metainfo.name;
     torrent.on('hash-failed', (piece, peers) => this.opts.log(`${name}: piece ${piece} failed its hash check (from ${peers.join(', ') || '?'})`, 'warn'));
     torrent.on('peer-banned', (peer, reason) => this.opts.log(`${name}: banned ${peer}: ${reason}`, 'warn'));
+    torrent.on('warning', (message) => this.opts.log(message, 'warn'));
     torrent.on('peer-connected', (peer) => this.opts.log(`${name}: connected to ${peer}`, 'debug'));
     torrent.on('peer-disconnected', (peer, reason) => this.opts.log(`${name}: disconnected from ${peer}: ${reason}`, 'debug'));
     if (this.opts.mount) entry.mountPath = this.opts.mount.add(torrent, entry.record.category);
