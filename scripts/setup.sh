@@ -5,12 +5,14 @@
 #           time (GNU time for benchmarks), gcc + libc6-dev (the engine's optional native
 #           mapped-write addon; without them it falls back to pwrite), opentracker (a foreign tracker for the tracker tests), btfs (bench/mount compares
 #           ct mount with it), aria2 + transmission-cli/-daemon + qbittorrent-nox (other clients the
-#           interop tests swarm with), systemd (systemd-analyze verifies contrib/ct.service).
+#           interop tests swarm with), systemd (systemd-analyze verifies contrib/ct.service),
+#           chromium (the web page's test drives it headless through puppeteer-core, which downloads
+#           no browser), rclone + curl (real WebDAV and HTTP clients of ct serve's /dav/).
 #   npm:    pnpm 10 (pnpm 11 needs Node 22), then the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(fuse libfuse2 python3-libtorrent attr time gcc libc6-dev btfs opentracker aria2 transmission-cli transmission-daemon qbittorrent-nox systemd)
+DEBIAN_PACKAGES=(fuse libfuse2 python3-libtorrent attr time gcc libc6-dev btfs opentracker aria2 transmission-cli transmission-daemon qbittorrent-nox systemd chromium rclone curl)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,7 @@
  * process started here is tracked by PID and killed by `stopAll()` (call it in `after`), and every
  * wait has a deadline so a broken build fails a test instead of hanging CI.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,4 +135,13 @@ export async function stopAll(): Promise<void> {
   // unref: a grace timer must not keep the test process alive once everything has exited.
   await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000).unref())])));
   for (const p of procs) p.kill('SIGKILL');
+}
+
+/** Runs a program (no shell) to completion, bounded in time: its exit code (1 on a timeout) and output. */
+export function run(file: string, args: string[], timeoutMs = 60_000, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(file, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+    if (input !== undefined) child.stdin?.end(input);
+  });
 }

@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { parseMetainfo, type Metainfo } from '@ct/engine';
 import { exists, makeTree, removeDir, sameTree, tempDir } from '../helpers/fixtures.js';
 import { Proc, ROOT, ct, ctRun, freePort, libtorrentSeeder, stopAll } from '../helpers/procs.js';
+import { startServe } from '../helpers/serve.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const READ_FILES = path.join(ROOT, 'tests', 'helpers', 'read-files.mjs');
@@ -100,15 +101,6 @@ after(async () => {
 async function gone(mnt: string, name: string): Promise<void> {
   assert.ok(!(await sh(`ls ${q(mnt)}`)).stdout.split('\n').includes(name), `${name} still listed`);
   await waitUntil(async () => !(await exists(path.join(mnt, name))), `${name} to be gone`, 5000);
-}
-
-async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  const proc = ct(['serve', '--no-dht', '--listen', '127.0.0.1:0', ...args], 'ct serve', env);
-  await waitUntil(() => {
-    assert.equal(proc.exitCode, null, `ct serve exited: ${proc.stderr}`);
-    return proc.stderr.includes('serving (pid');
-  }, 'ct serve to come up', 30_000);
-  return proc;
 }
 
 /** A ct serve with its own mount, state and download folders (named after `name`), and a client of it. */

@@ -4,7 +4,6 @@
  * the conventions users expect (`--help` everywhere, `help`, `--version`, "did you mean"
  * suggestions); main.ts turns its errors into one line and exit code 2.
  */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { applyConfig, takesConfig } from './config/apply-config.js';
 import { register as add } from './commands/add.js';
@@ -26,8 +25,8 @@ import { register as serve } from './commands/serve.js';
 import { register as status } from './commands/status.js';
 import { register as stream } from './commands/stream.js';
 import { register as umount } from './commands/umount.js';
+import { VERSION } from './version.js';
 
-export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const ENVIRONMENT = `
 Environment:

@@ -30,5 +30,5 @@ export { FileReader, type ReadOptions } from './stream/file-reader.js';
 export { TorrentFile } from './stream/torrent-file.js';
 export type { FileReadStreamOptions } from './stream/file-read-stream.js';
 export { DEFAULT_READAHEAD, type ReadaheadOptions } from './stream/readahead.js';
-export { TorrentHttpServer, parseRange, contentType, fileUrlPath } from './http/http-server.js';
+export { TorrentHttpServer, serveTorrentFile, parseRange, contentType, fileUrlPath } from './http/http-server.js';
 export { listenServer, closeServer } from './http/listen-server.js';

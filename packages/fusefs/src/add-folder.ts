@@ -13,6 +13,8 @@ import { Errno } from './errno.js';
 export type AcceptFile = (name: string, bytes: Buffer) => Promise<void>;
 
 export const ADD_FOLDER_ROOT = '/.ct';
+/** Names at the root of the tree no torrent takes, add folder or not, so names stay the same either way (WebDAV shows the same tree). */
+export const RESERVED_ROOT_NAMES: readonly string[] = [ADD_FOLDER_ROOT.slice(1)];
 export const ADD_FOLDER = '/.ct/add';
 /** A torrent file is at most this large (as the API and the watch folder take). */
 export const MAX_ADD_FILE_BYTES = 8 * 1024 * 1024;

@@ -12,7 +12,7 @@
  * and gone with the last of them.
  */
 import * as posix from 'node:path/posix';
-import { freeName } from '@ct/engine';
+import { freeName, type Torrent } from '@ct/engine';
 
 /** What the tree needs to know of a torrent. */
 export interface TreeSource {
@@ -171,6 +171,19 @@ export class MountTree {
     for (const c of dir.children) if (this.nodes.get(posix.join(dir.path, c))?.kind === 'dir') n++;
     return n;
   }
+}
+
+/** What the tree needs of a running torrent; `fallbackTime` stamps a torrent without a creation date. */
+export function treeSource(torrent: Torrent, fallbackTime: Date, category?: string): TreeSource {
+  const m = torrent.metainfo;
+  return {
+    id: torrent.infoHashHex,
+    name: m.name,
+    multiFile: m.multiFile,
+    time: m.creationDate ?? fallbackTime,
+    category,
+    files: torrent.files.map((f) => ({ path: f.path, length: f.length, index: f.index, symlinkTarget: f.symlinkTarget })),
+  };
 }
 
 /** One safe path component: not empty, `.` or `..`, no `/` or NUL, at most 255 bytes. */

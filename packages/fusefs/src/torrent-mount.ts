@@ -18,10 +18,10 @@
  *   binding timeout would answer a read that our reader then completes into a freed buffer.
  */
 import { MountError, type CacheStats, type Torrent } from '@ct/engine';
-import { AddFolder, ADD_FOLDER_ROOT, type AcceptFile } from './add-folder.js';
+import { AddFolder, RESERVED_ROOT_NAMES, type AcceptFile } from './add-folder.js';
 import { createReadOnlyFuse, fuseNative, type FuseInstance } from './fuse-native.js';
 import { TorrentFsOperations, type OpsOptions } from './fuse-ops.js';
-import { MountTree } from './mount-tree.js';
+import { MountTree, treeSource } from './mount-tree.js';
 import { torrentsWithFiles, type FileStatus, type TorrentStatus } from './status.js';
 
 export interface TorrentMountOptions extends Omit<Partial<OpsOptions>, 'addFolder'> {
@@ -61,7 +61,7 @@ export class TorrentMount {
     // ("Cannot find module 'nanoresource'" on every mount after a kill -9, issue 10).
     fuseNative();
     // `.ct` is kept free at the root whether or not there is an add folder: names stay the same either way.
-    this.tree = new MountTree(new Date(), [ADD_FOLDER_ROOT.slice(1)]);
+    this.tree = new MountTree(new Date(), RESERVED_ROOT_NAMES);
     this.ops = new TorrentFsOperations(this.tree, this.torrents, {
       addFolder: opts.addFolder ? new AddFolder(opts.addFolder) : undefined,
       readTimeoutMs: opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
@@ -74,16 +74,8 @@ export class TorrentMount {
 
   /** Shows a torrent in the mount (before or after mounting), in a category's folder if given; returns its path in the mount. */
   add(torrent: Torrent, category?: string): string {
-    const m = torrent.metainfo;
     this.torrents.set(torrent.infoHashHex, torrent);
-    return this.tree.add({
-      id: torrent.infoHashHex,
-      name: m.name,
-      multiFile: m.multiFile,
-      time: m.creationDate ?? this.tree.createdAt,
-      category,
-      files: torrent.files.map((f) => ({ path: f.path, length: f.length, index: f.index, symlinkTarget: f.symlinkTarget })),
-    });
+    return this.tree.add(treeSource(torrent, this.tree.createdAt, category));
   }
 
   /**

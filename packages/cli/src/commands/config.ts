@@ -7,7 +7,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { stringify } from 'smol-toml';
 import { CONFIG_KEYS, ConfigValueError, envName } from '../config/config-keys.js';
-import { configOption } from '../config/apply-config.js';
+import { configOption, effectiveEntries } from '../config/apply-config.js';
 import { describeOrigin, loadConfig, type ConfigEntry } from '../config/load-config.js';
 import { examples } from '../output-options.js';
 
@@ -45,13 +45,7 @@ export function register(program: Command): void {
 }
 
 function printConfig(cmd: Command, opts: ConfigCommandOptions): void {
-  const config = loadConfig({ file: opts.config });
-  for (const key of CONFIG_KEYS) {
-    if (!key.option || !key.flag || cmd.getOptionValueSource(key.option) !== 'cli') continue;
-    config.set(key.name, { key, value: cmd.getOptionValue(key.option), origin: { kind: 'flag', flag: key.flag.split(' ')[0] } });
-  }
-  // A secret's value stays out of the output (terminals, logs, bug reports): only that it is set.
-  const entries = [...config.values()].map((e) => (e.key.secret && e.value !== undefined ? { ...e, value: '<set>' } : e));
+  const entries = effectiveEntries(cmd, loadConfig({ file: opts.config }));
   if (opts.json) {
     for (const e of entries) {
       process.stdout.write(`${JSON.stringify({ key: e.key.name, value: e.value ?? null, origin: describeOrigin(e.origin), env: envName(e.key.name), flag: e.key.flag?.split(' ')[0] ?? null })}\n`);

@@ -9,18 +9,23 @@ import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { TorrentHttpServer, UsageError, parseHostPort } from '@ct/engine';
 import { torrentsWithFiles } from '@ct/fusefs';
-import { commandConfig } from '../config/apply-config.js';
+import { commandConfig, effectiveEntries } from '../config/apply-config.js';
+import { describeOrigin } from '../config/load-config.js';
+import { VERSION } from '../version.js';
 import { serveControl } from '../control/control-socket.js';
 import { addMountOptions, cacheOption, newTorrentMount, prepareMountPoint, unmountHandler, type MountFlags } from '../mount-point.js';
 import { parseHttp } from '../options.js';
 import { effectiveLevel, parseLogFormat, parseLogLevel, serviceLog, type LogFormat, type LogLevel } from '../log.js';
 import { examples } from '../output-options.js';
 import { ApiServer } from '../service/api-server.js';
+import type { SessionView } from '../service/api-types.js';
 import { EventStream } from '../service/event-stream.js';
 import { ServiceMetrics } from '../service/metrics.js';
 import { Service } from '../service/service.js';
 import { ServiceRegistry } from '../service/service-registry.js';
 import { WatchFolder, addRequestFromFile } from '../service/watch-folder.js';
+import { WebAssets, webUiDir } from '../service/web-assets.js';
+import { WebDavExport } from '../service/webdav.js';
 import { addSessionOptions, sessionSettings, type SourceOptions } from '../sources.js';
 import { onShutdown, openSession } from '../swarm.js';
 
@@ -64,7 +69,7 @@ export function register(program: Command): void {
   cmd.action((opts: ServeOptions, command: Command) => {
     // -q and -v are flags: they beat a log.level from the config or the environment, not --log-level.
     if (command.getOptionValueSource('logLevel') !== 'cli' && (opts.quiet || opts.verbose)) opts.logLevel = undefined;
-    return serve(opts);
+    return serve(opts, command);
   });
 }
 
@@ -72,8 +77,9 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host) || /^::ffff:127\./i.test(host);
 }
 
-async function serve(opts: ServeOptions): Promise<void> {
-  const token = commandConfig(opts.config).get('http.token')?.value as string | undefined;
+async function serve(opts: ServeOptions, command: Command): Promise<void> {
+  const config = commandConfig(opts.config);
+  const token = config.get('http.token')?.value as string | undefined;
   const http = parseHostPort(opts.http, { listen: true });
   if (!isLoopback(http.host) && !token) {
     throw new UsageError(`refusing to serve the API on ${opts.http} without a token: set http.token in the config or CT_HTTP_TOKEN (or listen on 127.0.0.1)`);
@@ -97,8 +103,9 @@ async function serve(opts: ServeOptions): Promise<void> {
     }
   };
   const fuse = mountPoint ? newTorrentMount(mountPoint, opts, { onRead: (seconds, ok) => metrics.mountRead(seconds, ok), addFolder, cacheStats: () => session.cacheStats() }) : undefined;
+  const webdav = new WebDavExport('/dav');
   const service = new Service({
-    session, mount: fuse, log,
+    session, mount: fuse, webdav, log,
     registry: new ServiceRegistry(stateDir!, (m) => log(m, 'warn')),
     downloadDir: path.resolve(opts.downloadDir),
     onDemand: !!fuse && !opts.downloadAll,
@@ -107,7 +114,20 @@ async function serve(opts: ServeOptions): Promise<void> {
   const events = new EventStream(() => service.list());
   const metrics = new ServiceMetrics(() => service.snapshot(), () => session.cacheStats());
   const watch = opts.watchDir ? new WatchFolder({ dir: path.resolve(opts.watchDir), add: (req) => service.add(req), log }) : undefined;
-  const api = new ApiServer(service, { token, files: new TorrentHttpServer(session, '/files'), metrics, events });
+  const uiDir = webUiDir();
+  if (!uiDir) log('the web page is not built (pnpm build builds packages/webui): / answers 404', 'warn');
+  const configShown = effectiveEntries(command, config).map((e) => ({ key: e.key.name, value: e.value ?? null, origin: describeOrigin(e.origin) }));
+  const sessionView = (): SessionView => {
+    const bt = session.listenAddress;
+    return {
+      version: VERSION, limits: session.rateLimits, cache: session.cacheStats(), mountPoint, webdav: webdav.prefix,
+      downloadDir: path.resolve(opts.downloadDir), listen: bt ? `${bt.host}:${bt.port}` : undefined, dhtNodes: session.dht?.nodeCount ?? 0, config: configShown,
+    };
+  };
+  const api = new ApiServer(service, {
+    token, files: new TorrentHttpServer(session, '/files'), metrics, events, webdav,
+    ui: uiDir ? new WebAssets(uiDir) : undefined, session: sessionView,
+  });
   let control: Awaited<ReturnType<typeof serveControl>> | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -147,6 +167,6 @@ async function serve(opts: ServeOptions): Promise<void> {
     throw err;
   }
   onShutdown(stop, () => 0);
-  log(`serving (pid ${process.pid}): API at ${url}/api/v1/torrents, metrics at ${url}/metrics, files at ${url}/files/${mountPoint ? `, mount at ${mountPoint}` : ''}`);
+  log(`serving (pid ${process.pid}): web page at ${url}/, API at ${url}/api/v1/torrents, WebDAV at ${url}/dav/, metrics at ${url}/metrics, files at ${url}/files/${mountPoint ? `, mount at ${mountPoint}` : ''}`);
   return new Promise<void>(() => undefined);
 }

@@ -5,7 +5,8 @@
  * in with configOption(); the others never read a config file.
  */
 import { Option, type Command } from 'commander';
-import { loadConfig, type EffectiveConfig } from './load-config.js';
+import { CONFIG_KEYS } from './config-keys.js';
+import { loadConfig, type ConfigEntry, type EffectiveConfig } from './load-config.js';
 
 /** `--config FILE`, for every command that reads the configuration. */
 export function configOption(): Option {
@@ -38,4 +39,18 @@ export function applyConfig(cmd: Command): EffectiveConfig {
     cmd.setOptionValueWithSource(attr, entry.value, 'config');
   }
   return config;
+}
+
+/**
+ * The configuration as `cmd` runs with it: every key from the file, the environment or its
+ * default, with the flags given on the command line over them; a secret's value as "<set>" (it
+ * stays out of terminals, logs, bug reports and web pages).
+ */
+export function effectiveEntries(cmd: Command, config: EffectiveConfig): ConfigEntry[] {
+  const out = new Map(config);
+  for (const key of CONFIG_KEYS) {
+    if (!key.option || !key.flag || cmd.getOptionValueSource(key.option) !== 'cli') continue;
+    out.set(key.name, { key, value: cmd.getOptionValue(key.option), origin: { kind: 'flag', flag: key.flag.split(' ')[0] } });
+  }
+  return [...out.values()].map((e) => (e.key.secret && e.value !== undefined ? { ...e, value: '<set>' } : e));
 }

@@ -8,21 +8,33 @@
  *   DELETE /api/v1/torrents/ID     remove it (its data stays unless ?delete_data=1)
  *   POST   /api/v1/torrents/ID/pause, /resume   stop it / start it again (kept across restarts)
  *   POST   /api/v1/torrents/ID/select, /deselect   {"files": [patterns]}: fetch those files in the background, or stop
+ *   POST   /api/v1/torrents/ID/priority {"files": [patterns], "priority": 0..7}
  *   GET    /api/v1/torrents/ID/peers             its connected peers
+ *   GET    /api/v1/torrents/ID/pieces            its piece map, one character per piece
+ *   POST   /api/v1/inspect         {"torrent": "<base64>"} or {"url": "..."}: its name and files, not added
+ *   GET    /api/v1/session         limits, cache, mount, WebDAV, the effective configuration
  *   GET    /api/v1/limits, POST /api/v1/limits   the session's rate limits ({"download": B/s, "upload": B/s}; 0: none)
  *   GET    /api/v1/torrents/ID/limits, POST ...  one torrent's own limits (kept across restarts)
  *   GET    /files/...              the files themselves, with Range (TorrentHttpServer)
  *   GET    /api/v1/events          server-sent events: added, removed, paused, resumed, error, progress
  *   GET    /metrics                Prometheus text (metrics.ts)
+ *   *      /dav/...                the same tree as the mount over WebDAV, read-only (webdav.ts)
+ *   GET    /, /assets/...          the web page (web-assets.ts), which needs no token to load
  * The service's logic stays in the Service it is given; this file only speaks HTTP: bodies are
- * bounded, errors are {"error": "..."} with a status that says whose fault it was, and with a
- * token every request needs `Authorization: Bearer TOKEN`.
+ * bounded, errors are {"error": "..."} with a status that says whose fault it was.
+ *
+ * With a token every request but the page's own assets needs it: `Authorization: Bearer TOKEN`,
+ * Basic with the token as password (what WebDAV clients send; any user name), or the `ct_token`
+ * cookie the web page sets once it was given the token (so its <video> and event stream, which
+ * cannot send headers, carry it too). A request that changes something and comes from a page of
+ * another origin (its `Origin` header) is refused, token or not: a web page the user visits must
+ * not drive a service on their loopback.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { CtError, closeServer, listenServer, parseHostPort } from '@ct/engine';
 import { isPathComponent } from '@ct/fusefs';
-import { ApiError, type AddRequest, type Limits, type ServiceApi } from './api-types.js';
+import { ApiError, type AddRequest, type Limits, type ServiceApi, type SessionView } from './api-types.js';
 
 /** A .torrent of up to 8 MiB, base64 in JSON. */
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
@@ -36,7 +48,16 @@ export interface ApiServerOptions {
   events?: { attach(req: IncomingMessage, res: ServerResponse): void };
   /** Answers `/metrics`, Prometheus text. */
   metrics?: { text(): Promise<{ contentType: string; body: string }> };
+  /** Answers `/dav/...`. */
+  webdav?: { handles(pathname: string): boolean; respond(req: IncomingMessage, res: ServerResponse): void };
+  /** Answers `/` and the page's assets; false for any other path. */
+  ui?: { respond(req: IncomingMessage, res: ServerResponse, pathname: string): boolean };
+  /** `GET /api/v1/session`. */
+  session?: () => SessionView;
 }
+
+/** Methods that change nothing: allowed from any origin (they still need the token). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PROPFIND']);
 
 export class ApiServer {
   private readonly server: Server;
@@ -61,15 +82,37 @@ export class ApiServer {
 
   private authorized(req: IncomingMessage): boolean {
     if (this.opts.token === undefined) return true;
-    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    const auth = req.headers.authorization ?? '';
+    const basic = /^Basic (.+)$/i.exec(auth)?.[1];
+    const given = /^Bearer (.+)$/.exec(auth)?.[1]
+      ?? (basic === undefined ? undefined : Buffer.from(basic, 'base64').toString('utf8').replace(/^[^:]*:/, ''))
+      ?? cookie(req, 'ct_token');
+    const a = Buffer.from(given ?? '');
     const want = Buffer.from(this.opts.token);
-    return given.length === want.length && timingSafeEqual(given, want);
+    return a.length === want.length && timingSafeEqual(a, want);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.authorized(req)) return send(res, 401, { error: 'a bearer token is needed (http.token or CT_HTTP_TOKEN)' });
     const url = new URL(req.url ?? '/', 'http://ct');
-    const { files, metrics, events } = this.opts;
+    const { files, metrics, events, webdav, ui, session } = this.opts;
+    if (!SAFE_METHODS.has(req.method ?? '') && crossOrigin(req)) return send(res, 403, { error: `a request from a page of ${req.headers.origin} is refused` });
+    if (ui && (req.method === 'GET' || req.method === 'HEAD') && ui.respond(req, res, url.pathname)) return;
+    if (!this.authorized(req)) {
+      // WebDAV clients (Windows, macOS, rclone) ask the user for a password on this challenge; the web page asks itself.
+      if (webdav?.handles(url.pathname)) res.setHeader('WWW-Authenticate', 'Basic realm="ct", charset="UTF-8"');
+      return send(res, 401, { error: 'a token is needed (http.token or CT_HTTP_TOKEN): Authorization: Bearer TOKEN, or Basic with it as the password' });
+    }
+    if (webdav?.handles(url.pathname)) return webdav.respond(req, res);
+    if (session && url.pathname === '/api/v1/session') {
+      if (req.method !== 'GET') return notAllowed(res, 'GET');
+      return send(res, 200, session());
+    }
+    if (url.pathname === '/api/v1/inspect') {
+      if (req.method !== 'POST') return notAllowed(res, 'POST');
+      const { torrent, url: from } = parseAdd(await readBody(req));
+      if (torrent === undefined && from === undefined) throw new ApiError(400, 'expected {"torrent": "<base64>"} or {"url": "..."}');
+      return send(res, 200, await this.api.inspect({ torrent, url: from }));
+    }
     if (events && url.pathname === '/api/v1/events') {
       if (req.method !== 'GET') return notAllowed(res, 'GET');
       return events.attach(req, res);
@@ -81,7 +124,7 @@ export class ApiServer {
       res.writeHead(200, { 'Content-Type': m.contentType }).end(m.body);
       return;
     }
-    const one = /^\/api\/v1\/torrents\/([^/]+)(?:\/(pause|resume|select|deselect|peers|limits))?$/.exec(url.pathname);
+    const one = /^\/api\/v1\/torrents\/([^/]+)(?:\/(pause|resume|select|deselect|priority|peers|pieces|limits))?$/.exec(url.pathname);
     const id = one ? decodeURIComponent(one[1]) : '';
     if (url.pathname === '/api/v1/limits' || one?.[2] === 'limits') {
       const of = one ? id : undefined;
@@ -89,9 +132,16 @@ export class ApiServer {
       if (req.method === 'POST') return send(res, 200, await this.api.setLimits(of, parseLimits(await readBody(req))));
       return notAllowed(res, 'GET, POST');
     }
-    if (one?.[2] === 'peers') {
+    if (one?.[2] === 'peers' || one?.[2] === 'pieces') {
       if (req.method !== 'GET') return notAllowed(res, 'GET');
-      return send(res, 200, this.api.peers(id));
+      return send(res, 200, one[2] === 'peers' ? this.api.peers(id) : this.api.pieces(id));
+    }
+    if (one?.[2] === 'priority') {
+      if (req.method !== 'POST') return notAllowed(res, 'POST');
+      const body = await readBody(req);
+      const priority = (body as { priority?: unknown } | null)?.priority;
+      if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > 7) throw new ApiError(400, '"priority" must be a whole number from 0 (only as read) to 7 (first)');
+      return send(res, 200, await this.api.prioritize(id, parseFiles(body), priority));
     }
     if (one?.[2] === 'select' || one?.[2] === 'deselect') {
       if (req.method !== 'POST') return notAllowed(res, 'POST');
@@ -119,6 +169,32 @@ export class ApiServer {
       return notAllowed(res, 'GET, DELETE');
     }
     send(res, 404, { error: `no such path: ${url.pathname}` });
+  }
+}
+
+/** A cookie's value from the request, undefined when it is not there. */
+function cookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The request comes from a web page of another origin than this server (curl and WebDAV clients send no Origin). */
+function crossOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
   }
 }
 

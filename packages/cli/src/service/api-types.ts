@@ -2,7 +2,7 @@
  * What the HTTP API of `ct serve` sends and takes (docs/http-api.md), shared by the server
  * (api-server.ts, service.ts) and the commands that talk to it (service-client.ts).
  */
-import type { PeerInfo } from '@ct/engine';
+import type { CacheStats, DiscoveryStatus, PeerInfo } from '@ct/engine';
 
 /** One torrent of the service, as `GET /api/v1/torrents` lists it. */
 export interface TorrentView {
@@ -25,6 +25,8 @@ export interface TorrentView {
   category?: string;
   /** Where it is in the mount, when there is one and its metadata is known. */
   mountPath?: string;
+  /** Where it is under /dav/ (the same path as in the mount), while it runs. */
+  davPath?: string;
   /** The last thing that went wrong for it (a failed start, a fatal disk error). */
   error?: string;
 }
@@ -37,12 +39,54 @@ export interface FileView {
   progress: number;
   /** 0: fetched only as far as it is read (deselected, or on demand); 1..7: fetched in the background. */
   priority: number;
+  /** Where its bytes are served with Range (`/files/...`), while the torrent runs. */
+  url?: string;
 }
 
-/** `GET /api/v1/torrents/ID`: the view, its own rate limits and each file's progress and priority. */
+/** `GET /api/v1/torrents/ID`: the view, its own rate limits, each file's progress and priority, how its peers are found. */
 export interface TorrentDetail extends TorrentView {
   limits: Limits;
   files: FileView[];
+  /** 0 while a magnet's metadata is on its way. */
+  pieceLength: number;
+  pieceCount: number;
+  magnet?: string;
+  /** Its trackers, the DHT and PEX, while it runs. */
+  discovery?: DiscoveryStatus;
+}
+
+/** `GET /api/v1/torrents/ID/pieces`: one character per piece (`r` under a read, `v` verified, `d` downloading, `e` evicted, `.` missing). */
+export interface PieceMapView {
+  pieceLength: number;
+  map: string;
+}
+
+/** `POST /api/v1/inspect`: what a .torrent holds, before adding it. */
+export interface InspectResult {
+  id: string;
+  name: string;
+  size: number;
+  /** Already in the service. */
+  added: boolean;
+  files: { path: string; length: number }[];
+}
+
+/** `GET /api/v1/session`: what the web page shows beside the list. */
+export interface SessionView {
+  version: string;
+  limits: Limits;
+  /** The bounded cache (cache.max_size), when there is one. */
+  cache?: CacheStats;
+  /** Where the torrents are mounted, when they are. */
+  mountPoint?: string;
+  /** Where the WebDAV share is (a path on this server). */
+  webdav: string;
+  downloadDir: string;
+  /** Our BitTorrent listening address, and how many DHT nodes we know. */
+  listen?: string;
+  dhtNodes: number;
+  /** The effective configuration, secrets shown as "<set>". */
+  config: { key: string; value: unknown; origin: string }[];
 }
 
 /** Rate limits in bytes per second; 0 is none. */
@@ -93,7 +137,11 @@ export interface ServiceApi {
   setLimits(id: string | undefined, limits: Partial<Limits>): Promise<Limits>;
   /** Fetches the files matching `patterns` in the background (`wanted`), or stops fetching them. */
   select(id: string, patterns: readonly string[], wanted: boolean): Promise<TorrentDetail>;
+  /** Gives the files matching `patterns` a priority (0..7). */
+  prioritize(id: string, patterns: readonly string[], priority: number): Promise<TorrentDetail>;
   peers(id: string): PeerView[];
+  pieces(id: string): PieceMapView;
+  inspect(req: Pick<AddRequest, 'torrent' | 'url'>): Promise<InspectResult>;
 }
 
 /** An error whose message the client should see, with its HTTP status. */

@@ -10,12 +10,12 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type Torrent, type TorrentStats } from '@ct/engine';
+import { fileUrlPath, isMagnet, parseMagnet, parseMetainfo, type Metainfo, type Session, type Torrent, type TorrentStats } from '@ct/engine';
 import type { TorrentMount } from '@ct/fusefs';
 import type { ServiceLog } from '../log.js';
 import type { ServiceEvent } from './event-stream.js';
 import { selectFiles } from '../file-selection.js';
-import { ApiError, type AddRequest, type AddResult, type Limits, type PeerView, type ServiceApi, type TorrentDetail, type TorrentView } from './api-types.js';
+import { ApiError, type AddRequest, type AddResult, type InspectResult, type Limits, type PeerView, type PieceMapView, type ServiceApi, type TorrentDetail, type TorrentView } from './api-types.js';
 import { deleteTorrentData } from './delete-data.js';
 import { fetchTorrentFile } from './fetch-torrent.js';
 import type { ServiceRecord, ServiceRegistry } from './service-registry.js';
@@ -24,6 +24,8 @@ export interface ServiceOptions {
   session: Session;
   registry: ServiceRegistry;
   mount?: TorrentMount;
+  /** The WebDAV share: the mount's layout, told of each running torrent as the mount is. */
+  webdav?: TorrentExport;
   /** Where data goes unless an add says otherwise. */
   downloadDir: string;
   /** Fetch only what is read (with a mount and without --download-all). */
@@ -31,6 +33,12 @@ export interface ServiceOptions {
   log: ServiceLog;
   /** Told of what happens to torrents (the API's event stream). */
   onEvent?: (event: ServiceEvent, view: TorrentView) => void;
+}
+
+/** A view of the running torrents (WebDAV): shows one under a category (returning its path), takes it out by infohash. */
+export interface TorrentExport {
+  add(torrent: Torrent, category?: string): string;
+  remove(infoHashHex: string): boolean;
 }
 
 /** One torrent of the service, running or not. */
@@ -42,6 +50,8 @@ interface Entry {
   /** Set while it runs in the session. */
   torrent?: Torrent;
   mountPath?: string;
+  /** Where it is in the WebDAV tree (the mount's path when there is a mount too). */
+  davPath?: string;
   /** Cancels a magnet's metadata fetch (on pause or removal). */
   fetching?: AbortController;
   /** The last thing that went wrong for it (a failed start, a fatal torrent error). */
@@ -83,13 +93,35 @@ export class Service implements ServiceApi {
   detail(id: string): TorrentDetail {
     const e = this.find(id);
     const fallback = this.opts.onDemand ? 0 : 4;
-    const files = e.torrent
-      ? e.torrent.files.map((f) => ({ path: f.path, length: f.length, downloaded: f.downloaded, progress: f.length === 0 ? 1 : f.downloaded / f.length, priority: f.priority }))
+    const t = e.torrent;
+    const files = t
+      ? t.files.map((f) => ({ path: f.path, length: f.length, downloaded: f.downloaded, progress: f.length === 0 ? 1 : f.downloaded / f.length, priority: f.priority,
+        url: `/files${fileUrlPath(t.metainfo.name, t.metainfo.multiFile, f.path)}` }))
       : (e.meta?.files ?? []).filter((f) => !f.pad).map((f) => {
         const p = f.path.join('/');
         return { path: p, length: f.length, downloaded: 0, progress: 0, priority: e.record.priorities?.[p] ?? fallback };
       });
-    return { ...this.view(e), limits: { download: e.record.limits?.download ?? 0, upload: e.record.limits?.upload ?? 0 }, files };
+    const stats = e.torrent?.stats();
+    return {
+      ...this.view(e, stats), limits: { download: e.record.limits?.download ?? 0, upload: e.record.limits?.upload ?? 0 }, files,
+      pieceLength: e.meta?.pieceLength ?? 0, pieceCount: e.meta?.pieceCount ?? 0,
+      ...(e.record.magnet ? { magnet: e.record.magnet } : {}),
+      ...(stats?.discovery ? { discovery: stats.discovery } : {}),
+    };
+  }
+
+  /** Its piece map (Torrent.pieceMap: one character per piece), or an empty one before it runs. */
+  pieces(id: string): PieceMapView {
+    const e = this.find(id);
+    return { pieceLength: e.meta?.pieceLength ?? 0, map: e.torrent?.pieceMap() ?? '.'.repeat(e.meta?.pieceCount ?? 0) };
+  }
+
+  /** What a .torrent (or one at a URL) holds, without adding it: for choosing files before adding. */
+  async inspect(req: Pick<AddRequest, 'torrent' | 'url'>): Promise<InspectResult> {
+    const bytes = req.url !== undefined ? await fetchTorrentFile(req.url) : req.torrent!;
+    const meta = parseMetainfo(bytes);
+    return { id: meta.infoHashHex, name: meta.name, size: meta.totalLength, added: this.entries.has(meta.infoHashHex),
+      files: meta.files.filter((f) => !f.pad).map((f) => ({ path: f.path.join('/'), length: f.length })) };
   }
 
   peers(id: string): PeerView[] {
@@ -120,6 +152,11 @@ export class Service implements ServiceApi {
   }
 
   async select(id: string, patterns: readonly string[], wanted: boolean): Promise<TorrentDetail> {
+    return this.prioritize(id, patterns, wanted ? 4 : 0);
+  }
+
+  /** Gives the files matching `patterns` a priority: 0 fetched only as read, 1..7 fetched in the background (7 first). */
+  async prioritize(id: string, patterns: readonly string[], priority: number): Promise<TorrentDetail> {
     const entry = this.find(id);
     if (!entry.meta) throw new ApiError(409, `${entry.name}: its metadata is not known yet, so neither are its files (ct add --select works before it is)`);
     const paths = filePaths(entry.meta);
@@ -130,11 +167,12 @@ export class Service implements ServiceApi {
       throw new ApiError(400, (err as Error).message.replace('ct download --list', `ct files ${entry.record.infoHash.slice(0, 8)}`));
     }
     const priorities = { ...entry.record.priorities };
-    paths.forEach((p, i) => { if (matched[i]) priorities[p] = wanted ? 4 : 0; });
+    paths.forEach((p, i) => { if (matched[i]) priorities[p] = priority; });
     entry.record = { ...entry.record, priorities };
     await this.opts.registry.save(entry.record);
     if (entry.torrent) this.applyPriorities(entry, entry.torrent);
-    this.opts.log(`${wanted ? 'selected' : 'deselected'} ${matched.filter(Boolean).length} file(s) of ${entry.name}`);
+    const count = matched.filter(Boolean).length;
+    this.opts.log(priority === 0 ? `deselected ${count} file(s) of ${entry.name}` : priority === 4 ? `selected ${count} file(s) of ${entry.name}` : `priority ${priority} for ${count} file(s) of ${entry.name}`);
     return this.detail(entry.record.infoHash);
   }
 
@@ -219,6 +257,7 @@ export class Service implements ServiceApi {
       paused: !!e.record.paused,
       ...(e.record.category ? { category: e.record.category } : {}),
       ...(e.mountPath ? { mountPath: e.mountPath } : {}),
+      ...(e.davPath ? { davPath: e.davPath } : {}),
       ...(e.error ? { error: e.error } : {}),
     };
   }
@@ -283,6 +322,8 @@ export class Service implements ServiceApi {
     entry.fetching?.abort();
     entry.fetching = undefined;
     this.opts.mount?.remove(entry.record.infoHash);
+    this.opts.webdav?.remove(entry.record.infoHash);
+    entry.davPath = undefined;
     entry.mountPath = undefined;
     entry.torrent = undefined;
     await this.opts.session.removeTorrent(entry.record.infoHash);
@@ -298,6 +339,7 @@ export class Service implements ServiceApi {
     torrent.on('peer-connected', (peer) => this.opts.log(`${name}: connected to ${peer}`, 'debug'));
     torrent.on('peer-disconnected', (peer, reason) => this.opts.log(`${name}: disconnected from ${peer}: ${reason}`, 'debug'));
     if (this.opts.mount) entry.mountPath = this.opts.mount.add(torrent, entry.record.category);
+    if (this.opts.webdav) entry.davPath = this.opts.webdav.add(torrent, entry.record.category);
     const { trusted, hashed } = torrent.startupCheck;
     this.opts.log(`serving ${torrent.metainfo.name} (${torrent.infoHashHex})${entry.mountPath ? ` at ${entry.mountPath}` : ''}; ` +
       `${trusted} pieces trusted from resume data, ${hashed} hashed`);

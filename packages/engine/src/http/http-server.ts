@@ -52,6 +52,31 @@ export function parseRange(header: string | undefined, size: number): [number, n
   return [start, end];
 }
 
+/**
+ * Answers a GET or HEAD for one torrent file, with Range (one range; several or a malformed header
+ * get the whole file), from its own FileReader: the bytes are fetched on demand and only verified
+ * bytes are sent. A closed connection destroys the stream, which releases the reader. `headers`
+ * are added to the answer (WebDAV's ETag and Last-Modified).
+ */
+export function serveTorrentFile(file: TorrentFile, req: IncomingMessage, res: ServerResponse, headers: Record<string, string> = {}): void {
+  const size = file.length;
+  const range = parseRange(req.headers.range, size);
+  const base: Record<string, string | number> = { ...headers, 'Accept-Ranges': 'bytes', 'Content-Type': contentType(file.path) };
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...base, 'Content-Range': `bytes */${size}` }).end();
+    return;
+  }
+  const [start, end] = range ?? [0, size - 1];
+  const length = size === 0 ? 0 : end - start + 1;
+  if (range) base['Content-Range'] = `bytes ${start}-${end}/${size}`;
+  res.writeHead(range ? 206 : 200, { ...base, 'Content-Length': length });
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    return;
+  }
+  pipeline(file.createReadStream({ start, end }), res).catch(() => undefined);
+}
+
 export class TorrentHttpServer {
   private readonly server: Server;
 
@@ -113,23 +138,7 @@ export class TorrentHttpServer {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
-    const size = file.length;
-    const range = parseRange(req.headers.range, size);
-    const headers: Record<string, string | number> = { 'Accept-Ranges': 'bytes', 'Content-Type': contentType(file.path) };
-    if (range === 'unsatisfiable') {
-      res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}` }).end();
-      return;
-    }
-    const [start, end] = range ?? [0, size - 1];
-    const length = size === 0 ? 0 : end - start + 1;
-    if (range) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
-    res.writeHead(range ? 206 : 200, { ...headers, 'Content-Length': length });
-    if (req.method === 'HEAD' || length === 0) {
-      res.end();
-      return;
-    }
-    // One reader per request; a closed connection destroys the stream, which releases it.
-    pipeline(file.createReadStream({ start, end }), res).catch(() => undefined);
+    serveTorrentFile(file, req, res);
   }
 
   private index(res: ServerResponse, routes: Map<string, TorrentFile>, head: boolean): void {

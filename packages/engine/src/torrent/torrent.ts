@@ -92,6 +92,8 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private releaseFailed = false;
   /** Reads served through the cache: they change its recency order, which the resume data keeps. */
   private cacheReads = 0;
+  /** Pieces the cache evicted and nobody fetched again since (the piece map shows them). */
+  private readonly evictedPieces = new Set<number>();
 
   /**
    * `parts` (layout, picker, storage) are built from the options unless given: tests hand in
@@ -329,6 +331,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
   private async evictPiece(index: number): Promise<void> {
     if (this.isClosed() || !this.picker.have.get(index)) return;
     this.demand.evicted(index);
+    this.evictedPieces.add(index);
     this.picker.markLost(index);
     this.uploads.drop(index);
     if (this.state === 'seeding') this.state = 'downloading';
@@ -499,6 +502,7 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       writeFailed: (index) => this.cache?.forget(this.infoHashHex, index),
       pieceWritten: (index, liars) => {
         this.cache?.written(this.infoHashHex, index);
+        this.evictedPieces.delete(index);
         for (const liar of liars) this.ban(liar, `sent a bad block of piece ${index}`);
         // Not to peers that have it (libtorrent's send_redundant_have off): a download from a
         // seed of 32,768 small pieces sent as many `have` writes for nothing.
@@ -588,6 +592,20 @@ export class Torrent extends TypedEmitter<TorrentEvents> {
       peers: this.peers.values(), assembler: this.assembler, down: this.downRate, up: this.upRate,
       bannedPeers: this.peers.bannedCount, discovery: this.discoveryStatus?.(),
     });
+  }
+
+  /**
+   * One character per piece, for piece maps: `r` under a read (a reader waits for it or reads
+   * it now), `v` verified, `d` downloading (blocks requested or received), `e` evicted by the
+   * bounded cache, `.` missing.
+   */
+  pieceMap(): string {
+    const out = new Array<string>(this.pieceCount);
+    for (let i = 0; i < this.pieceCount; i++) {
+      out[i] = this.reading.has(i) || (this.demand.isReaderWanted(i) && !this.picker.have.get(i)) ? 'r'
+        : this.picker.have.get(i) ? 'v' : this.picker.partialState(i) ? 'd' : this.evictedPieces.has(i) ? 'e' : '.';
+    }
+    return out.join('');
   }
 
   peerList(): PeerInfo[] {
