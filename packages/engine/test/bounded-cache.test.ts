@@ -49,6 +49,11 @@ test('bounded cache: a read of 2 MiB through a 256 KiB cache completes byte-exac
     const far = evicted.filter((i) => i >= 8 && i < 24);
     assert.ok(far.length > 0);
     for (const i of far) assert.equal(t.havePiece(i), false, `evicted piece ${i} is not had`);
+    // The piece map (the web page's) tells evicted pieces from those never fetched, and shows what is had.
+    const map = t.pieceMap();
+    assert.equal(map.length, 32);
+    for (const i of far) assert.equal(map[i], 'e', `piece ${i} in ${map}`);
+    for (let i = 0; i < 32; i++) if (t.havePiece(i)) assert.equal(map[i], 'v', `piece ${i} in ${map}`);
     // evictSelected: a torrent fetched in full under a cache of 4 pieces ends, holding 4, instead
     // of fetching and evicting in turn forever.
     const full = await Session.create({ listen: false, cache: { maxBytes: 4 * PIECE, evictSelected: true } });

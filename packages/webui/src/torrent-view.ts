@@ -65,7 +65,7 @@ export function torrentView(root: HTMLElement, id: string): () => void {
         h('span', { class: `state state-${d.state}`, id: 'torrent-state' }, d.state), bar(d.progress),
         h('span', {}, `${bytes(d.verified)} of ${bytes(d.size)}`),
         h('span', {}, `down ${rate(d.downloadRate) || '0'}`), h('span', {}, `up ${rate(d.uploadRate) || '0'}`),
-        h('span', {}, `${d.peers} peers, ${d.seeds} seeds`), d.downloadRate > 0 ? h('span', {}, `ETA ${eta(d.size - d.verified, d.downloadRate)}`) : null,
+        h('span', {}, `${d.peers} peers, ${d.seeds} seeds`), d.downloadRate > 0 && d.verified < d.size ? h('span', {}, `ETA ${eta(d.size - d.verified, d.downloadRate)}`) : null,
         d.category ? h('span', {}, `category ${d.category}`) : null),
       h('div', { class: 'facts dim' }, h('span', {}, `infohash ${d.id}`), d.pieceCount ? h('span', {}, `${d.pieceCount} pieces of ${bytes(d.pieceLength)}`) : null),
       ...where, d.error ? h('p', { class: 'error-text' }, d.error) : null,

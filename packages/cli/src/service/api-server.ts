@@ -100,7 +100,7 @@ export class ApiServer {
     if (!this.authorized(req)) {
       // WebDAV clients (Windows, macOS, rclone) ask the user for a password on this challenge; the web page asks itself.
       if (webdav?.handles(url.pathname)) res.setHeader('WWW-Authenticate', 'Basic realm="ct", charset="UTF-8"');
-      return send(res, 401, { error: 'a token is needed (http.token or CT_HTTP_TOKEN): Authorization: Bearer TOKEN, or Basic with it as the password' });
+      return send(res, 401, { error: 'a token is needed (http.token or CT_HTTP_TOKEN): send it as a bearer token, or as the password of Basic authentication' });
     }
     if (webdav?.handles(url.pathname)) return webdav.respond(req, res);
     if (session && url.pathname === '/api/v1/session') {
