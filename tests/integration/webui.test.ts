@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
@@ -31,6 +32,18 @@ function recordRequests(page: Page): string[] {
   const urls: string[] = [];
   page.on('request', (r) => urls.push(r.url()));
   return urls;
+}
+
+/** GET /api/v1/torrents with this Host header (fetch cannot set one). */
+function statusWithHost(origin: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${origin}/api/v1/torrents`, { headers: { Host: host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -106,6 +119,13 @@ test('the page: add by magnet through the form, live progress to 100 %, the torr
   await page.keyboard.press('Backspace');
   assert.equal(await page.$$eval('#torrents tbody tr', (rows) => rows.length), 1);
 
+  // Pause and resume from the list.
+  await page.click(`${row} button[data-action=pause]`);
+  await page.waitForFunction((sel: string) => document.querySelector(`${sel} .state`)?.textContent === 'paused', { timeout: 10_000 }, row);
+  assert.equal(((await (await fetch(`${origin}/api/v1/torrents/${infoHash}`)).json()) as { paused: boolean }).paused, true);
+  await page.click(`${row} button[data-action=resume]`);
+  await page.waitForFunction((sel: string) => document.querySelector(`${sel} .state`)?.textContent === 'seeding', { timeout: 20_000 }, row);
+
   // The torrent's page: piece map, files, discovery, peers; the video plays from the Range URL.
   await page.click(`${row} a.name`);
   await page.waitForSelector('#piece-map[data-pieces]');
@@ -120,7 +140,7 @@ test('the page: add by magnet through the form, live progress to 100 %, the torr
   const video = await page.$eval('#video', (v) => ({ src: (v as HTMLVideoElement).currentSrc, width: (v as HTMLVideoElement).videoWidth, error: (v as HTMLVideoElement).error?.message }));
   assert.equal(video.error, undefined);
   assert.equal(video.width, 320);
-  assert.equal(video.src, `${origin}/files/show/clip.webm`);
+  assert.equal(video.src, `${origin}/dav/shows/show/clip.webm`);
   await shot(page, 'torrent');
 
   // A file's priority, from the page to the service.
@@ -150,6 +170,10 @@ test('the page: add by magnet through the form, live progress to 100 %, the torr
   await page.waitForFunction((sel: string) => !document.querySelector(sel), { timeout: 10_000 }, row);
   assert.deepEqual(await (await fetch(`${origin}/api/v1/torrents`)).json(), []);
   await waitUntil(async () => !(await exists(path.join(dl, 'show', 'extra.bin'))), 'its data deleted', 10_000);
+
+  // Without a token only loopback names are answered: a page whose name was rebound to 127.0.0.1 is refused.
+  assert.equal(await statusWithHost(origin, 'evil.example:80'), 403);
+  assert.equal(await statusWithHost(origin, `localhost:${new URL(origin).port}`), 200);
 
   assert.deepEqual(errors, []);
   const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));

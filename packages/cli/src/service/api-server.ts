@@ -28,7 +28,8 @@
  * cookie the web page sets once it was given the token (so its <video> and event stream, which
  * cannot send headers, carry it too). A request that changes something and comes from a page of
  * another origin (its `Origin` header) is refused, token or not: a web page the user visits must
- * not drive a service on their loopback.
+ * not drive a service on their loopback. Without a token the `Host` must be a loopback name too:
+ * a page whose own name was rebound to 127.0.0.1 (DNS rebinding) is same-origin to the browser.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -95,6 +96,9 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://ct');
     const { files, metrics, events, webdav, ui, session } = this.opts;
+    if (this.opts.token === undefined && !loopbackHost(req.headers.host)) {
+      return send(res, 403, { error: `Host ${req.headers.host} is not a loopback name: without a token only localhost, 127.0.0.1 and [::1] are answered (set http.token to use other names)` });
+    }
     if (!SAFE_METHODS.has(req.method ?? '') && crossOrigin(req)) return send(res, 403, { error: `a request from a page of ${req.headers.origin} is refused` });
     if (ui && (req.method === 'GET' || req.method === 'HEAD') && ui.respond(req, res, url.pathname)) return;
     if (!this.authorized(req)) {
@@ -185,6 +189,13 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A loopback name or address in a Host header (absent: an HTTP/1.0 client, which no browser is). */
+function loopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const name = (host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '')).toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(name) || name === '::1' || name === '::ffff:127.0.0.1';
 }
 
 /** The request comes from a web page of another origin than this server (curl and WebDAV clients send no Origin). */

@@ -39,7 +39,7 @@ export interface FileView {
   progress: number;
   /** 0: fetched only as far as it is read (deselected, or on demand); 1..7: fetched in the background. */
   priority: number;
-  /** Where its bytes are served with Range (`/files/...`), while the torrent runs. */
+  /** Where its bytes are served with Range (`/dav/...`, its path in the tree), while the torrent runs. */
   url?: string;
 }
 

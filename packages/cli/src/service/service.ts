@@ -37,6 +37,8 @@ export interface ServiceOptions {
 
 /** A view of the running torrents (WebDAV): shows one under a category (returning its path), takes it out by infohash. */
 export interface TorrentExport {
+  /** Where the tree's root is in URLs (`/dav`). */
+  readonly prefix: string;
   add(torrent: Torrent, category?: string): string;
   remove(infoHashHex: string): boolean;
 }
@@ -96,7 +98,7 @@ export class Service implements ServiceApi {
     const t = e.torrent;
     const files = t
       ? t.files.map((f) => ({ path: f.path, length: f.length, downloaded: f.downloaded, progress: f.length === 0 ? 1 : f.downloaded / f.length, priority: f.priority,
-        url: `/files${fileUrlPath(t.metainfo.name, t.metainfo.multiFile, f.path)}` }))
+        url: this.fileUrl(e, t, f.path) }))
       : (e.meta?.files ?? []).filter((f) => !f.pad).map((f) => {
         const p = f.path.join('/');
         return { path: p, length: f.length, downloaded: 0, progress: 0, priority: e.record.priorities?.[p] ?? fallback };
@@ -108,6 +110,16 @@ export class Service implements ServiceApi {
       ...(e.record.magnet ? { magnet: e.record.magnet } : {}),
       ...(stats?.discovery ? { discovery: stats.discovery } : {}),
     };
+  }
+
+  /**
+   * Where a running torrent's file is served with Range: under /dav/ by its path in the tree
+   * (unique: two torrents of one name get distinct folders there), else under /files/.
+   */
+  private fileUrl(e: Entry, t: Torrent, filePath: string): string {
+    const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
+    if (e.davPath && this.opts.webdav) return `${this.opts.webdav.prefix}${enc(e.davPath)}${t.metainfo.multiFile ? `/${enc(filePath)}` : ''}`;
+    return `/files${fileUrlPath(t.metainfo.name, t.metainfo.multiFile, filePath)}`;
   }
 
   /** Its piece map (Torrent.pieceMap: one character per piece), or an empty one before it runs. */
