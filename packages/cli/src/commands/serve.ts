@@ -2,7 +2,8 @@
  * `ct serve`: the long-running service. One session holds every torrent added to it (through the
  * HTTP API, or `ct add` which uses it), restores them all after a restart from the state dir
  * (fast resume: unchanged files are trusted, not hashed), seeds what it has, optionally shows
- * them all in one read-only mount, and serves their files with Range under /files/. Runs until
+ * them all in one read-only mount, and serves their files with Range under /files/, the mount's
+ * tree over WebDAV under /dav/ and a web page at /. Runs until
  * SIGINT/SIGTERM or `ct umount` of its mount.
  */
 import * as path from 'node:path';
@@ -48,15 +49,16 @@ export function register(program: Command): void {
     .description('Runs one session until Ctrl-C or SIGTERM. Torrents are added to it while it runs (ct add, or the\n' +
       'HTTP API: docs/http-api.md) and come back after a restart as they were, from the state dir, without\n' +
       'hashing files that did not change. With --mount every torrent appears in one read-only folder as with\n' +
-      'ct mount (reads fetch what they need first); without it, or besides, files are served with Range at\n' +
-      'http://HOST:PORT/files/. The API listens on loopback unless told otherwise; any other address needs a\n' +
+      'ct mount (reads fetch what they need first); without it, or besides, the same tree is served over WebDAV\n' +
+      'at http://HOST:PORT/dav/ (read-only) and files with Range at /files/. http://HOST:PORT/ is a web page to\n' +
+      'manage it all from a browser. The API listens on loopback unless told otherwise; any other address needs a\n' +
       'token (http.token in the config, or CT_HTTP_TOKEN), sent by clients as `Authorization: Bearer TOKEN`.\n' +
       'With --watch-dir, .torrent files and .magnet files (a magnet link as text) dropped in that folder are added\n' +
       'and renamed NAME.added (NAME.invalid when they cannot be, with the reason in the log).');
   addMountOptions(addSessionOptions(cmd)
     .option('--mount <dir>', 'show every torrent in a read-only folder here (an empty folder)')
     .option('--watch-dir <dir>', 'add .torrent and .magnet files dropped here (each renamed .added or .invalid)')
-    .addOption(new Option('--http <host:port>', 'serve the HTTP API and /files/ here (PORT alone: 127.0.0.1:PORT)').argParser(parseHttp).default(DEFAULT_HTTP)), 'the --mount folder')
+    .addOption(new Option('--http <host:port>', 'serve the web page, the HTTP API, WebDAV and /files/ here (PORT alone: 127.0.0.1:PORT)').argParser(parseHttp).default(DEFAULT_HTTP)), 'the --mount folder')
     .addOption(new Option('--log-level <level>', 'log error, warn, info or debug').argParser(parseLogLevel).default(undefined, 'info'))
     .addOption(new Option('--log-format <format>', 'text (ct: ...) or json (one object per line)').argParser(parseLogFormat).default('text'))
     .addOption(new Option('-q, --quiet', 'log warnings and errors only (--log-level warn)').conflicts('verbose'))
