@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'puppeteer-core';
@@ -76,7 +77,7 @@ after(async () => {
 test('the page: add by magnet through the form, live progress to 100 %, the torrent page plays its video, priorities, limits, remove', { timeout: 180_000 }, async () => {
   const origin = `http://127.0.0.1:${await freePort()}`;
   const dl = path.join(work, 'dl');
-  await startServe(['--mount', mnt, '--mkdir', '--download-all', '--http', origin.slice(7), '--state-dir', path.join(work, 'state'), '--download-dir', dl]);
+  await startServe(['--mount', mnt, '--mkdir', '--download-all', '--cache-size', '64MiB', '--http', origin.slice(7), '--state-dir', path.join(work, 'state'), '--download-dir', dl]);
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 760 });
   const requests = recordRequests(page);
@@ -158,6 +159,8 @@ test('the page: add by magnet through the form, live progress to 100 %, the torr
   await page.click('.session form.limits button');
   await waitUntil(async () => ((await (await fetch(`${origin}/api/v1/limits`)).json()) as { download: number }).download === 5_000_000, 'the limit set', 10_000);
   assert.match(await page.$eval('#config', (el) => el.textContent ?? ''), /session\.download_dir/);
+  assert.match(await page.$eval('#config', (el) => el.textContent ?? ''), /cache\.max_size67108864flag --cache-size/);
+  assert.match(await page.$eval('#cache', (el) => el.textContent ?? ''), /of 64\.0 MiB in \d+ pieces; \d+ hits, \d+ misses, \d+ evictions/);
   await shot(page, 'session');
 
   // Remove it with its data.
@@ -230,6 +233,26 @@ test('with a token the page asks for it once and keeps it; a .torrent file is ad
   const detail = (await (await fetch(`${origin}/api/v1/torrents/${infoHash}`, { headers: bearer })).json()) as { category: string; files: { path: string; priority: number }[] };
   assert.equal(detail.category, 'picked');
   assert.deepEqual(detail.files.map((f) => [f.path, f.priority > 0]), [['clip.webm', true], ['extra.bin', false], ['notes.txt', true]]);
+
+  // By URL: the service fetches the .torrent (here from a loopback server) and lists its files first.
+  await makeTree(path.join(work, 'src', 'by-url'), [['one.bin', 70_000], ['two.bin', 80_000]]);
+  const urlTorrent = path.join(work, 'by-url.torrent');
+  assert.equal((await ctRun(['create', path.join(work, 'src', 'by-url'), '-o', urlTorrent])).code, 0);
+  const bytes = await readFile(urlTorrent);
+  const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/x-bittorrent' }).end(bytes));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await page.click('#add-open');
+    await page.waitForSelector('#add-link');
+    await page.type('#add-link', `http://127.0.0.1:${(server.address() as AddressInfo).port}/by-url.torrent`);
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(() => document.querySelectorAll('.file-pick').length === 2, { timeout: 10_000 });
+    await page.click('#add-submit');
+    const byUrl = parseMetainfo(bytes).infoHashHex;
+    await page.waitForSelector(`#torrents tr[data-id="${byUrl}"]`, { timeout: 10_000 });
+  } finally {
+    server.close();
+  }
 
   // Kept in the browser: a new page of the same browser asks nothing.
   const again = await context.newPage();

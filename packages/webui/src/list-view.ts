@@ -35,6 +35,8 @@ function remainingSeconds(t: TorrentView): number {
 
 interface Row {
   tr: HTMLTableRowElement;
+  link: HTMLAnchorElement;
+  error: HTMLElement;
   cells: Record<string, HTMLElement>;
   progress: HTMLElement;
   toggle: HTMLButtonElement;
@@ -78,14 +80,18 @@ export function listView(root: HTMLElement): () => void {
       tr.append(cells[c.key]);
     }
     cells.progress.append(progress);
+    const link = h('a', { href: `#/t/${t.id}`, class: 'name' });
+    const error = h('div', { class: 'error-text' });
+    cells.name.append(link, error);
     tr.append(h('td', { class: 'actions' }, toggle, remove));
-    row = { tr, cells, progress, toggle };
+    row = { tr, link, error, cells, progress, toggle };
     rows.set(t.id, row);
     return row;
   }
 
   function update(row: Row, t: TorrentView): void {
-    fill(row.cells.name, h('a', { href: `#/t/${t.id}`, class: 'name' }, t.name), t.error ? h('div', { class: 'error-text' }, t.error) : null);
+    row.link.textContent = t.name;
+    row.error.textContent = t.error ?? '';
     row.cells.category.textContent = t.category ?? '';
     row.cells.state.textContent = t.state;
     row.cells.state.className = `state state-${t.state}`;
