@@ -21,7 +21,6 @@ import { examples } from '../output-options.js';
 import { ApiServer } from '../service/api-server.js';
 import type { SessionView } from '../service/api-types.js';
 import { EventStream } from '../service/event-stream.js';
-import { ServiceMetrics } from '../service/metrics.js';
 import { Service } from '../service/service.js';
 import { ServiceRegistry } from '../service/service-registry.js';
 import { WatchFolder, addRequestFromFile } from '../service/watch-folder.js';
@@ -114,6 +113,8 @@ async function serve(opts: ServeOptions, command: Command): Promise<void> {
     onEvent: (event, view) => events.emit(event, view),
   });
   const events = new EventStream(() => service.list());
+  // prom-client costs ~70 ms to load: only this command pays it, not every ct add or ct ls.
+  const { ServiceMetrics } = await import('../service/metrics.js');
   const metrics = new ServiceMetrics(() => service.snapshot(), () => session.cacheStats());
   const watch = opts.watchDir ? new WatchFolder({ dir: path.resolve(opts.watchDir), add: (req) => service.add(req), log }) : undefined;
   const uiDir = webUiDir();
