@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseMetainfo } from '@ct/engine';
@@ -212,4 +213,19 @@ test('a paused torrent leaves the share, and comes back on resume', async () => 
   assert.equal((await fetch(`${url}/api/v1/torrents/${single.id}/resume`, { method: 'POST', headers: auth })).status, 200);
   await waitUntil(async () => (await dav('PROPFIND', '/dav/films/single.bin', { Depth: '0' })).status === 207, 'single.bin back in the share', 10_000);
   assert.equal(serve.exitCode, null);
+});
+
+test('connections are bounded per address: past 64 from one client, new ones are closed at once; the service answers again when they go', async () => {
+  const { port } = new URL(url);
+  const sockets = await Promise.all(Array.from({ length: 72 }, () => new Promise<Socket>((resolve) => {
+    const s = connect(Number(port), '127.0.0.1', () => resolve(s));
+    s.on('error', () => undefined);
+  })));
+  await waitUntil(() => sockets.filter((s) => s.destroyed).length >= 72 - 64, 'the connections past the bound to be closed', 5000);
+  await new Promise((r) => setTimeout(r, 200));
+  const open = sockets.filter((s) => !s.destroyed).length;
+  // This test's own fetches may hold a few pooled connections too.
+  assert.ok(open <= 64 && open >= 64 - 8, `${open} of 72 stayed open`);
+  for (const s of sockets) s.destroy();
+  await waitUntil(async () => (await dav('PROPFIND', '/dav/', { Depth: '0' }).catch(() => undefined))?.status === 207, 'an answer again', 5000);
 });

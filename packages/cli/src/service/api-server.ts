@@ -39,6 +39,12 @@ import { ApiError, type AddRequest, type Limits, type ServiceApi, type SessionVi
 
 /** A .torrent of up to 8 MiB, base64 in JSON. */
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
+/**
+ * Connections open at once, in all and from one address: a browser holds ~6, rclone a dozen; a
+ * client opening hundreds (each WebDAV GET has a reader wanting pieces) is cut off at the door.
+ */
+export const MAX_HTTP_CONNECTIONS = 256;
+export const MAX_HTTP_CONNECTIONS_PER_ADDRESS = 64;
 
 export interface ApiServerOptions {
   /** Required as `Authorization: Bearer TOKEN` on every request when set. */
@@ -68,6 +74,19 @@ export class ApiServer {
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof ApiError ? err.status : err instanceof CtError && (err.code === 'EUSAGE' || err.code === 'EMETAINFO' || err.code === 'EMAGNET' || err.code === 'EBENCODE') ? 400 : 500;
         send(res, status, { error: (err as Error).message.split('\n')[0] });
+      });
+    });
+    this.server.maxConnections = MAX_HTTP_CONNECTIONS;
+    const perAddress = new Map<string, number>();
+    this.server.on('connection', (socket) => {
+      const address = socket.remoteAddress ?? '?';
+      const n = (perAddress.get(address) ?? 0) + 1;
+      if (n > MAX_HTTP_CONNECTIONS_PER_ADDRESS) return void socket.destroy();
+      perAddress.set(address, n);
+      socket.once('close', () => {
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left <= 0) perAddress.delete(address);
+        else perAddress.set(address, left);
       });
     });
   }
