@@ -552,3 +552,41 @@ test('ct serve refuses a non-loopback API without a token; with one, every reque
   assert.equal(none.code, 1);
   assert.match(none.stderr, /^ct: no ct serve answers at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/);
 });
+
+test('the event stream with ?changes=1: every torrent once, then only the views that changed, and nothing while none does', { timeout: 90_000 }, async () => {
+  const url = `http://127.0.0.1:${await freePort()}`;
+  await startServe(['--http', url.slice(7), '--state-dir', path.join(work, 'state-changes'), '--download-dir', path.join(work, 'dl-changes')]);
+  for (const [file, seed] of [[t.set, seeds.set], [t.clip, seeds.clip]]) assert.equal((await ctRun(['add', file, '--seeds', seed, '--server', url])).code, 0);
+  const stop = new AbortController();
+  const events: { event: string; data: { id: string; state: string }[] | { id: string }; at: number }[] = [];
+  const res = await fetch(`${url}/api/v1/events?changes=1`, { signal: stop.signal });
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffered = '';
+    for await (const chunk of res.body!) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      for (let cut = buffered.indexOf('\n\n'); cut >= 0; cut = buffered.indexOf('\n\n')) {
+        const m = /^event: (\S+)\ndata: (.*)$/s.exec(buffered.slice(0, cut));
+        buffered = buffered.slice(cut + 2);
+        if (m) events.push({ event: m[1], data: JSON.parse(m[2]) as { id: string }, at: Date.now() });
+      }
+    }
+  })().catch(() => undefined);
+  try {
+    await waitUntil(() => events.length > 0, 'the first event', 10_000);
+    assert.equal(events[0].event, 'progress');
+    assert.equal((events[0].data as unknown[]).length, 2);
+    // Both complete, their rates decay to zero; then the stream falls silent.
+    await waitUntil(() => events.filter((e) => e.event === 'updates').some((e) => (e.data as { state: string }[]).some((v) => v.state === 'seeding')), 'seeding in an update', 30_000);
+    await waitUntil(() => Date.now() - (events.filter((e) => e.event === 'updates').pop()?.at ?? 0) > 2500, 'no update for 2.5 s', 30_000, 100);
+    const before = events.length;
+    assert.equal((await ctRun(['pause', 'clip.bin', '--server', url])).code, 0);
+    await waitUntil(() => events.slice(before).some((e) => e.event === 'updates'), 'an update after the pause', 10_000);
+    const update = events.slice(before).find((e) => e.event === 'updates')!;
+    assert.deepEqual((update.data as { id: string; state: string }[]).map((v) => v.state), ['paused'], 'only the paused torrent');
+    assert.ok(events.slice(before).some((e) => e.event === 'paused'));
+  } finally {
+    stop.abort();
+    await reading;
+  }
+});

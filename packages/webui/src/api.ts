@@ -66,15 +66,17 @@ export const api = {
 };
 
 /**
- * The live list: server-sent events. `progress` brings every torrent once a second, the others one
- * torrent as it changes. EventSource reconnects by itself; a 401 (no token yet) is retried after
- * the user gave one.
+ * The live list: server-sent events. `progress` brings every torrent when the stream opens,
+ * `updates` once a second the torrents whose view changed (`?changes=1`), the others one torrent
+ * as it changes. EventSource reconnects by itself (and gets a whole `progress` again); a 401 (no
+ * token yet) is retried after the user gave one.
  */
-export function subscribe(handlers: { progress(all: TorrentView[]): void; changed(event: string, view: TorrentView): void; status(connected: boolean): void }): void {
+export function subscribe(handlers: { progress(all: TorrentView[]): void; updates(changed: TorrentView[]): void; changed(event: string, view: TorrentView): void; status(connected: boolean): void }): void {
   const open = () => {
-    const es = new EventSource('/api/v1/events');
+    const es = new EventSource('/api/v1/events?changes=1');
     es.addEventListener('open', () => handlers.status(true));
     es.addEventListener('progress', (e) => handlers.progress(JSON.parse((e as MessageEvent<string>).data) as TorrentView[]));
+    es.addEventListener('updates', (e) => handlers.updates(JSON.parse((e as MessageEvent<string>).data) as TorrentView[]));
     for (const name of ['added', 'removed', 'paused', 'resumed', 'error']) {
       es.addEventListener(name, (e) => handlers.changed(name, JSON.parse((e as MessageEvent<string>).data) as TorrentView));
     }

@@ -35,6 +35,8 @@ function remainingSeconds(t: TorrentView): number {
 
 interface Row {
   tr: HTMLTableRowElement;
+  /** The view it shows: an unchanged torrent keeps its object, and its row is not touched. */
+  view?: TorrentView;
   link: HTMLAnchorElement;
   error: HTMLElement;
   cells: Record<string, HTMLElement>;
@@ -90,6 +92,8 @@ export function listView(root: HTMLElement): () => void {
   }
 
   function update(row: Row, t: TorrentView): void {
+    if (row.view === t) return;
+    row.view = t;
     row.link.textContent = t.name;
     row.error.textContent = t.error ?? '';
     row.cells.category.textContent = t.category ?? '';

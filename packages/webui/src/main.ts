@@ -37,6 +37,7 @@ store.watch(() => {
 
 subscribe({
   progress: (all) => store.setAll(all),
+  updates: (changed) => store.putMany(changed),
   changed: (event, t) => (event === 'removed' ? store.delete(t.id) : store.put(t)),
   status: (connected) => { store.connected = connected; store.changed(); },
 });

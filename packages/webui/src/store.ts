@@ -18,6 +18,12 @@ class Store {
     this.changed();
   }
 
+  /** Views that changed; the others keep their objects (views compare them by identity to skip redraws). */
+  putMany(views: TorrentView[]): void {
+    for (const v of views) this.torrents.set(v.id, v);
+    this.changed();
+  }
+
   delete(id: string): void {
     this.torrents.delete(id);
     this.changed();

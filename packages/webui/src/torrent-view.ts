@@ -1,8 +1,8 @@
 /**
  * One torrent's page: what it is and where (mount, WebDAV), its files with progress, priority and
  * a player for media (the browser's own, on the Range URL, so it seeks), its piece map, how peers
- * are found (trackers, DHT, PEX) and who is connected. Refreshed on each tick of the event stream
- * while it is open. Its controls (buttons, limit inputs, priority choices) are built once and
+ * are found (trackers, DHT, PEX) and who is connected. Refreshed when the event stream says the
+ * torrents changed, and every 2 s while it is open. Its controls (buttons, limit inputs, priority choices) are built once and
  * updated in place: a control replaced under the pointer or the keyboard loses what the user did.
  */
 import { api, type PeerView, type TorrentDetail } from './api.js';
@@ -143,8 +143,11 @@ export function torrentView(root: HTMLElement, id: string): () => void {
   }
 
   void refresh();
+  // On each change of the torrents (the event stream), and every 2 s besides: its peers and piece
+  // map change without its view changing (the stream sends nothing while no view changes).
   const unwatch = store.watch(() => void refresh());
-  return () => { gone = true; unwatch(); };
+  const timer = setInterval(() => void refresh(), 2000);
+  return () => { gone = true; unwatch(); clearInterval(timer); };
 }
 
 /** The choice shown for a priority the service holds (2, 3 show as low; 5, 6 as normal). */
