@@ -20,7 +20,7 @@ if (process.env.npm_lifecycle_event === 'ct' && process.env.INIT_CWD) process.ch
 // had 11 threads with or without such a line, 9 with the variable set before Node started).
 
 const argv = process.argv.slice(2);
-const program = buildProgram();
+const program = await buildProgram(argv);
 
 function usageLine(err: CommanderError): string {
   // "error: unknown option '--bogus'\n(Did you mean --seed?)" -> one line with a pointer to --help.

@@ -6,25 +6,6 @@
  */
 import { Command } from 'commander';
 import { applyConfig, takesConfig } from './config/apply-config.js';
-import { register as add } from './commands/add.js';
-import { register as cat } from './commands/cat.js';
-import { register as completion } from './commands/completion.js';
-import { register as config } from './commands/config.js';
-import { register as create } from './commands/create.js';
-import { register as demo } from './commands/demo.js';
-import { register as download } from './commands/download.js';
-import { register as info } from './commands/info.js';
-import { register as limit } from './commands/limit.js';
-import { register as ls } from './commands/ls.js';
-import { register as mount } from './commands/mount.js';
-import { register as pause } from './commands/pause.js';
-import { register as rm } from './commands/rm.js';
-import { register as seed } from './commands/seed.js';
-import { register as select } from './commands/select.js';
-import { register as serve } from './commands/serve.js';
-import { register as status } from './commands/status.js';
-import { register as stream } from './commands/stream.js';
-import { register as umount } from './commands/umount.js';
 import { VERSION } from './version.js';
 
 
@@ -42,7 +23,36 @@ Environment:
 Exit codes: 0 done, 1 failed (peers, disk, mount, ...), 2 usage error, 130/143 interrupted.
 Every command has --help with its options, defaults and examples.`;
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command, in the order help lists them, loaded only when needed: a command's module pulls
+ * in what it uses (the mount, prom-client, the service), and loading all of them for every
+ * `ct ls` cost ~100 ms of start-up. Help, completion and a mistyped name load them all.
+ */
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  download: () => import('./commands/download.js'), seed: () => import('./commands/seed.js'), cat: () => import('./commands/cat.js'),
+  stream: () => import('./commands/stream.js'), mount: () => import('./commands/mount.js'), umount: () => import('./commands/umount.js'),
+  status: () => import('./commands/status.js'), serve: () => import('./commands/serve.js'), add: () => import('./commands/add.js'),
+  rm: () => import('./commands/rm.js'), ls: () => import('./commands/ls.js'), pause: () => import('./commands/pause.js'),
+  select: () => import('./commands/select.js'), limit: () => import('./commands/limit.js'), create: () => import('./commands/create.js'),
+  info: () => import('./commands/info.js'), config: () => import('./commands/config.js'), demo: () => import('./commands/demo.js'),
+  completion: () => import('./commands/completion.js'),
+};
+
+/** Modules registering more than one command (`ct pause` registers `resume` too, `ct ls` `files`). */
+const ALIASES: Record<string, string> = { resume: 'pause', deselect: 'select', files: 'ls' };
+
+/** The commands `argv` needs: the one it names, or all of them (help, completion, --version, an unknown name). */
+export function commandsFor(argv: readonly string[]): string[] {
+  const first = argv[0];
+  const name = first === undefined ? undefined : ALIASES[first] ?? first;
+  if (name === undefined || name === 'completion' || !(name in COMMANDS)) return Object.keys(COMMANDS);
+  return [name];
+}
+
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+  const registers = await Promise.all(commandsFor(argv).map(async (name) => (await COMMANDS[name]()).register));
   const program = new Command('ct')
     .description('ct: a BitTorrent engine you can embed, and this command to drive it (no external daemon; ct serve is the service)')
     .version(VERSION, '-V, --version', 'print the version')
@@ -51,7 +61,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const register of [download, seed, cat, stream, mount, umount, status, serve, add, rm, ls, pause, select, limit, create, info, config, demo, completion]) register(program);
+  for (const register of registers) register(program);
   // The config file and CT_<SECTION>_<KEY> fill in what the command line did not say.
   program.hook('preAction', (_program, command) => { if (takesConfig(command) && command.name() !== 'config') applyConfig(command); });
   // Subcommands inherit the error handling, and descriptions written as paragraphs: the source
