@@ -215,6 +215,16 @@ test('a paused torrent leaves the share, and comes back on resume', async () => 
   assert.equal(serve.exitCode, null);
 });
 
+test('/metrics counts the share\'s requests by method and status class', async () => {
+  const text = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+  const count = (labels: string) => Number(new RegExp(`^ct_http_requests_total\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  assert.ok(count('area="dav",method="PROPFIND",status="2xx"') >= 5, text.split('\n').filter((l) => l.startsWith('ct_http')).join('\n'));
+  assert.ok(count('area="dav",method="PROPFIND",status="4xx"') >= 3, 'the 401s, 403s and 404s');
+  assert.ok(count('area="dav",method="PUT",status="4xx"') >= 1, 'the 405');
+  assert.ok(count('area="dav",method="GET",status="2xx"') >= 1);
+  assert.ok(count('area="api",method="POST",status="2xx"') >= 3, 'the adds');
+});
+
 test('connections are bounded per address: past 64 from one client, new ones are closed at once; the service answers again when they go', async () => {
   const { port } = new URL(url);
   const sockets = await Promise.all(Array.from({ length: 72 }, () => new Promise<Socket>((resolve) => {

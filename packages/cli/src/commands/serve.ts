@@ -130,6 +130,7 @@ async function serve(opts: ServeOptions, command: Command): Promise<void> {
   const api = new ApiServer(service, {
     token, files: new TorrentHttpServer(session, '/files'), metrics, events, webdav,
     ui: uiDir ? new WebAssets(uiDir) : undefined, session: sessionView,
+    onAnswered: (area, method, status) => metrics.httpRequest(area, method, status),
   });
   let control: Awaited<ReturnType<typeof serveControl>> | undefined;
   let stopping: Promise<void> | undefined;

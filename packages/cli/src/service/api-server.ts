@@ -56,11 +56,26 @@ export interface ApiServerOptions {
   /** Answers `/metrics`, Prometheus text. */
   metrics?: { text(): Promise<{ contentType: string; body: string }> };
   /** Answers `/dav/...`. */
-  webdav?: { handles(pathname: string): boolean; respond(req: IncomingMessage, res: ServerResponse): void };
+  webdav?: { readonly prefix: string; handles(pathname: string): boolean; respond(req: IncomingMessage, res: ServerResponse): void };
   /** Answers `/` and the page's assets; false for any other path. */
   ui?: { respond(req: IncomingMessage, res: ServerResponse, pathname: string): boolean };
   /** `GET /api/v1/session`. */
   session?: () => SessionView;
+  /** Told of every request once answered (for /metrics): its area, method and status. */
+  onAnswered?: (area: HttpArea, method: string, status: number) => void;
+}
+
+/** Which part of the server a request went to. */
+export type HttpArea = 'api' | 'dav' | 'files' | 'page' | 'events' | 'metrics' | 'other';
+
+function areaOf(pathname: string, webdavPrefix: string | undefined): HttpArea {
+  if (webdavPrefix && (pathname === webdavPrefix || pathname.startsWith(`${webdavPrefix}/`))) return 'dav';
+  if (pathname === '/api/v1/events') return 'events';
+  if (pathname.startsWith('/api/')) return 'api';
+  if (pathname === '/files' || pathname.startsWith('/files/')) return 'files';
+  if (pathname === '/metrics') return 'metrics';
+  if (pathname === '/' || pathname === '/index.html' || pathname.startsWith('/assets/')) return 'page';
+  return 'other';
 }
 
 /** Methods that change nothing: allowed from any origin (they still need the token). */
@@ -71,6 +86,12 @@ export class ApiServer {
 
   constructor(private readonly api: ServiceApi, private readonly opts: ApiServerOptions = {}) {
     this.server = createServer((req, res) => {
+      const { onAnswered } = this.opts;
+      if (onAnswered) {
+        // Counted when the answer is sent (a stream or a long GET counts once it ends or is cut off).
+        const area = areaOf((req.url ?? '/').split('?')[0], this.opts.webdav?.prefix);
+        res.once('close', () => onAnswered(area, req.method ?? '?', res.statusCode));
+      }
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof ApiError ? err.status : err instanceof CtError && (err.code === 'EUSAGE' || err.code === 'EMETAINFO' || err.code === 'EMAGNET' || err.code === 'EBENCODE') ? 400 : 500;
         send(res, status, { error: (err as Error).message.split('\n')[0] });

@@ -7,7 +7,9 @@
  *   ct_banned_peers, ct_wasted_bytes_total, ct_tracker_up{url}, ct_dht_nodes,
  *   ct_mount_read_seconds{result=ok|error} (a histogram of every read through the mount),
  *   ct_cache_bytes, ct_cache_limit_bytes, ct_cache_pieces, ct_cache_hits_total, ct_cache_misses_total,
- *   ct_cache_evictions_total (the bounded cache, with --cache-size).
+ *   ct_cache_evictions_total (the bounded cache, with --cache-size),
+ *   ct_http_requests_total{area,method,status} (every HTTP request answered: area api, dav, files,
+ *   page, events, metrics; status as a class, 2xx..5xx).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CacheStats, TorrentStats } from '@ct/engine';
@@ -19,9 +21,12 @@ type Row = { view: TorrentView; stats: TorrentStats };
 
 type Labels = 'infohash' | 'name';
 
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK']);
+
 export class ServiceMetrics {
   readonly registry = new Registry();
   private readonly reads: Histogram<'result'>;
+  private readonly requests: Counter<'area' | 'method' | 'status'>;
   /** The torrents as one scrape sees them: taken once in text(), read by every collect callback. */
   private rows: { view: TorrentView; stats?: TorrentStats }[] = [];
 
@@ -109,6 +114,16 @@ export class ServiceMetrics {
       name: 'ct_mount_read_seconds', help: 'time a read through the mount took to answer', labelNames: ['result'], registers: [registry],
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 180],
     });
+    this.requests = new Counter({
+      name: 'ct_http_requests_total', help: 'HTTP requests answered, by area (api, dav, files, page, events, metrics), method and status class',
+      labelNames: ['area', 'method', 'status'], registers: [registry],
+    });
+  }
+
+  /** For the API server's onAnswered: one request answered. Methods outside the known ones count as OTHER (labels stay bounded). */
+  httpRequest(area: string, method: string, status: number): void {
+    const m = KNOWN_METHODS.has(method) ? method : 'OTHER';
+    this.requests.inc({ area, method: m, status: `${Math.floor(status / 100)}xx` });
   }
 
   /** For TorrentMount's onRead. */
